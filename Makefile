@@ -1,0 +1,59 @@
+# luau-embed: the native build (what CI runs). Bazel files are kept in step; see README.
+# Targets: test (everything CI needs), demo, matrix, bench, bazel-offline.
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+ROOT        := $(CURDIR)
+LUAU_SRC    = $(shell tools/luau_src_dir.sh)
+NATIVE      := target/native
+NATIVE_CHECK:= target/native-check
+GO          ?= go
+CARGO       ?= cargo
+GOFLAGS_ALL := GOTOOLCHAIN=local CGO_ENABLED=1
+
+.PHONY: test demo matrix bench native native-check cpp-test go-test rust-test lint header-check bazel-offline clean
+
+## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG); Go links it.
+native: $(NATIVE)/libluau_embed.a
+$(NATIVE)/libluau_embed.a: $(wildcard luau/c/*.h luau/c/src/*.cpp luau/c/src/*.h) luau/CMakeLists.txt Cargo.lock
+	cmake -S luau -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
+	ninja -C $(NATIVE) luau_embed
+
+## native-check: the same sources with Luau's API asserts on, plus the GoogleTest suite.
+native-check:
+	cmake -S luau -B $(NATIVE_CHECK) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUAW_ASSERTS=ON -DLUAW_TESTS=ON -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
+	ninja -C $(NATIVE_CHECK)
+
+header-check:
+	cc -std=c99 -Wall -Werror -fsyntax-only -x c luau/c/luau_wrapper.h
+	@! grep -Eq '#include *[<"](lua|lualib|luacode|luaconf)\.h' luau/c/luau_wrapper.h || (echo "luau_wrapper.h must not include a Luau header"; exit 1)
+	@! git ls-files | grep -Eq '(^|/)(lvm|lapi|ldo|lgc|lstate|Parser)\.cpp$$' || (echo "Luau sources are tracked by git"; exit 1)
+	@echo "header-check: ok"
+
+cpp-test: native-check
+	@$(NATIVE_CHECK)/luau_wrapper_test --gtest_brief=1 2>&1 | tail -n 3
+
+go-test: native
+	$(GOFLAGS_ALL) $(GO) vet ./go/...
+	@test -z "$$(gofmt -l go)" || (echo "gofmt needed:"; gofmt -l go; exit 1)
+	$(GOFLAGS_ALL) $(GO) test -count=1 ./go/...
+	$(GOFLAGS_ALL) $(GO) test -count=1 -race ./go/...
+
+rust-test:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test --workspace --locked
+
+lint: header-check
+
+test: header-check cpp-test go-test rust-test
+	@echo "make test: all suites passed"
+
+demo: native
+	@echo "== Go =="
+	@$(GOFLAGS_ALL) $(GO) run ./go/cmd/demo
+	@echo "== Rust =="
+	@$(CARGO) run --quiet --locked -p luau-embed --example demo
+
+clean:
+	rm -rf target

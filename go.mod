@@ -1,0 +1,3 @@
+module github.com/luau-embed/luau-embed
+
+go 1.21

@@ -1,0 +1,315 @@
+/*
+** luau_wrapper.h: the C ABI of luau-embed, shared by the Go and Rust bindings.
+**
+** Pure C99, standard headers only: no Luau header is included, so the bindings never see
+** Luau's macros or its ABI-dependent constants.
+**
+** Conventions
+** - Every function is non-raising: no C++ exception and no longjmp ever leaves it. VM work
+**   runs under a protected call; failures come back as a status code (luaw_Status).
+** - Strings are pointer + length and may contain NUL bytes.
+** - Ownership is stated on every pointer:
+**     "borrowed"  the callee does not keep it past the call;
+**     "state-owned, valid until the next call on S"  copy it out at once;
+**     "caller frees with luaw_free"  heap memory handed to the caller.
+** - Stack indices are Lua-style: 1..top from the bottom, -1..-top from the top. Pseudo
+**   indices are never accepted: a bad index gives LUAW_ERRARG, never memory corruption.
+** - One luaw_State is used by one thread at a time. Distinct states are independent.
+*/
+#ifndef LUAU_WRAPPER_H
+#define LUAU_WRAPPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define LUAW_NOEXCEPT noexcept /* the C++ implementation promises: nothing escapes */
+extern "C" {
+#else
+#define LUAW_NOEXCEPT
+#endif
+
+/* Bumped on any change to the layout of a struct or the meaning of a call below. */
+#define LUAW_ABI_VERSION 1
+
+/* A Luau VM together with the wrapper's per-state data. Opaque. */
+typedef struct luaw_State luaw_State;
+
+/*
+** Status codes. Values are part of the ABI and are never renumbered: 0..5 equal Luau's
+** lua_Status; 16 and up are the wrapper's own.
+*/
+typedef enum luaw_Status {
+    LUAW_OK = 0,
+    LUAW_YIELD = 1,       /* reserved: a coroutine yielded */
+    LUAW_ERRRUN = 2,      /* a runtime error (message + traceback) */
+    LUAW_ERRSYNTAX = 3,   /* a compile error; the message starts with ":<line>:" */
+    LUAW_ERRMEM = 4,      /* out of memory, or over the state's memory limit */
+    LUAW_ERRERR = 5,      /* error while handling an error (e.g. C stack exhausted in a handler) */
+    LUAW_ERRHOST = 16,    /* a host function's error escaped the script: see luaw_Error.host_token */
+    LUAW_ERRPANIC = 17,   /* a host function panicked (sticky until the outermost call returns) */
+    LUAW_ERRARG = 18,     /* the wrapper rejected an argument: bad index, wrong type, NULL */
+    LUAW_ERRBUSY = 19,    /* not allowed now, e.g. luaw_close from inside a host function */
+    LUAW_ERRABI = 20      /* the binding and the library disagree on the ABI */
+} luaw_Status;
+
+/* Value types, as seen through the wrapper. Values equal Luau's lua_Type. */
+typedef enum luaw_Type {
+    LUAW_TNONE = -1,
+    LUAW_TNIL = 0,
+    LUAW_TBOOLEAN = 1,
+    LUAW_TLIGHTUSERDATA = 2,
+    LUAW_TNUMBER = 3,
+    LUAW_TINTEGER = 4,
+    LUAW_TVECTOR = 5,
+    LUAW_TSTRING = 6,
+    LUAW_TTABLE = 7,
+    LUAW_TFUNCTION = 8,
+    LUAW_TUSERDATA = 9,
+    LUAW_TTHREAD = 10,
+    LUAW_TBUFFER = 11,
+    /* results only: "the value at stack index u.stack_index" (tables, functions, ...) */
+    LUAW_TSTACK = 100
+} luaw_Type;
+
+/* Build facts both bindings compare with their own expectations when a state is created. */
+typedef struct luaw_BuildInfo {
+    uint32_t abi_version;      /* LUAW_ABI_VERSION the library was built with */
+    int32_t max_cstack;        /* LUAI_MAXCSTACK */
+    int32_t vector_size;       /* LUA_VECTOR_SIZE */
+    int32_t uses_longjmp;      /* 1 if Luau errors are longjmp, 0 if C++ exceptions */
+    int32_t asserts_enabled;   /* 1 if LUAU_ENABLE_ASSERT is on */
+    const char* luau_version;  /* static string, e.g. "0.745" */
+} luaw_BuildInfo;
+
+uint32_t luaw_abi_version(void) LUAW_NOEXCEPT;
+void luaw_build_info(luaw_BuildInfo* out) LUAW_NOEXCEPT;
+
+/* Frees memory the wrapper handed to the caller ("caller frees with luaw_free"). NULL ok. */
+void luaw_free(void* p) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Errors
+** ------------------------------------------------------------------------------------ */
+
+/*
+** Filled by every call that can fail. message and traceback are state-owned, valid until
+** the next call on the same state: copy them out at once.
+*/
+typedef struct luaw_Error {
+    int32_t status;            /* a luaw_Status */
+    const char* message;       /* never NULL when status != LUAW_OK */
+    size_t message_len;
+    const char* traceback;     /* Luau call stack at the error, "" when unknown */
+    size_t traceback_len;
+    uint64_t host_token;       /* LUAW_ERRHOST / LUAW_ERRPANIC: the token the host returned */
+} luaw_Error;
+
+/* ------------------------------------------------------------------------------------
+** State
+** ------------------------------------------------------------------------------------ */
+
+typedef struct luaw_Options {
+    uint32_t abi_version;      /* must be LUAW_ABI_VERSION, else luaw_new fails */
+    size_t memory_limit;       /* bytes of Luau heap; 0 = unlimited */
+    int32_t open_libs;         /* 1: open Luau's standard libraries (print is removed) */
+} luaw_Options;
+
+/*
+** Creates a state. Returns NULL and sets *status (if non-NULL) to LUAW_ERRABI when
+** opts->abi_version differs, or LUAW_ERRMEM when memory ran out. opts may be NULL
+** (defaults: no limit, standard libraries).
+*/
+luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) LUAW_NOEXCEPT;
+
+/*
+** Closes the state and frees everything it owns. Returns LUAW_ERRBUSY (and closes
+** nothing) while a host function or a call on S is running. S == NULL is LUAW_OK.
+*/
+int32_t luaw_close(luaw_State* S) LUAW_NOEXCEPT;
+
+/* Memory: bytes in use by the Luau heap; run a full collection. */
+size_t luaw_memory_used(luaw_State* S) LUAW_NOEXCEPT;
+int32_t luaw_gc_collect(luaw_State* S) LUAW_NOEXCEPT;
+/* Sets the limit (0 = none). Takes effect on the next allocation. */
+void luaw_set_memory_limit(luaw_State* S, size_t bytes) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Compile, load, call
+** ------------------------------------------------------------------------------------ */
+
+typedef struct luaw_CompileOptions {
+    int32_t optimization_level; /* 0, 1 (default) or 2 */
+    int32_t debug_level;        /* 0, 1 (default: line info, names) or 2 */
+} luaw_CompileOptions;
+
+/*
+** Compiles source to bytecode. Needs no state and is safe on any thread.
+** On LUAW_OK, *out is bytecode; on LUAW_ERRSYNTAX, *out is the message
+** (":<line>: <text>"). Either way *out is caller-freed with luaw_free.
+** LUAW_ERRMEM leaves *out NULL. opts may be NULL (level 1 / 1).
+*/
+int32_t luaw_compile(const char* src, size_t src_len, const luaw_CompileOptions* opts,
+                     char** out, size_t* out_len) LUAW_NOEXCEPT;
+
+/*
+** Loads bytecode as a function and pushes it. chunkname (borrowed) names the chunk in
+** messages. Bytecode must come from luaw_compile: the VM does not validate it.
+*/
+int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkname_len,
+                  const char* bytecode, size_t bytecode_len, luaw_Error* err) LUAW_NOEXCEPT;
+
+/*
+** Calls the function below the top nargs values, as lua_pcall, with a traceback taken at
+** the error. nresults < 0 keeps all results. On error nothing is left on the stack: the
+** function and its arguments are popped, and err describes the error.
+*/
+#define LUAW_MULTRET (-1)
+int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, luaw_Error* err) LUAW_NOEXCEPT;
+
+/*
+** One crossing for the common case: compile src, load it as chunkname, call it; the
+** results stay on the stack and *nresults (if non-NULL) says how many.
+*/
+int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
+                      const char* chunkname, size_t chunkname_len,
+                      int32_t* nresults, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Values
+**
+** A luaw_Value carries nil, boolean, number, integer, vector and string by value; any other
+** type by its stack index (LUAW_TSTACK in results, its own type with u.stack_index in
+** arguments and luaw_read_values).
+** ------------------------------------------------------------------------------------ */
+
+typedef struct luaw_Value {
+    int32_t type;                 /* a luaw_Type */
+    int32_t stack_index;          /* absolute stack index of the value, or 0 */
+    union {
+        int32_t boolean;
+        double number;
+        int64_t integer;
+        float vector[4];          /* x, y, z (w unused with LUA_VECTOR_SIZE 3) */
+        struct {
+            const char* ptr;      /* arguments: borrowed from Luau, valid while the value
+                                     is on the stack; results: C memory (e.g. scratch) */
+            size_t len;
+        } string;
+    } u;
+} luaw_Value;
+
+/* Stack size, and setting it (idx >= 0 absolute; < 0 relative to top). */
+int32_t luaw_gettop(luaw_State* S) LUAW_NOEXCEPT;
+int32_t luaw_settop(luaw_State* S, int32_t idx) LUAW_NOEXCEPT;
+int32_t luaw_type(luaw_State* S, int32_t idx) LUAW_NOEXCEPT; /* LUAW_TNONE for an invalid index */
+
+/* Reads n values starting at absolute index first into out (caller's memory). Strings are
+** borrowed from Luau (valid while the values stay on the stack); non-scalars report their
+** type and stack_index. Numbers are never converted to strings. */
+int32_t luaw_read_values(luaw_State* S, int32_t first, int32_t n, luaw_Value* out) LUAW_NOEXCEPT;
+
+/* Pushes n values (scalars copied, LUAW_TSTACK values duplicated). Protected. */
+int32_t luaw_push_values(luaw_State* S, const luaw_Value* values, int32_t n, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* tostring() semantics incl. __tostring. Pushes the string and returns it, borrowed. */
+int32_t luaw_tostring(luaw_State* S, int32_t idx, const char** ptr, size_t* len, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* Globals and tables. Keys are pointer + length. Every call is protected: a metamethod
+** error comes back as a status. On success a get pushes one value and *type gets its
+** type; a set pops one value. */
+int32_t luaw_getglobal(luaw_State* S, const char* name, size_t len, int32_t* type, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_setglobal(luaw_State* S, const char* name, size_t len, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_newtable(luaw_State* S, int32_t narr, int32_t nrec, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_getfield(luaw_State* S, int32_t idx, const char* key, size_t len, int32_t* type, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_setfield(luaw_State* S, int32_t idx, const char* key, size_t len, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_geti(luaw_State* S, int32_t idx, int64_t i, int32_t* type, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_seti(luaw_State* S, int32_t idx, int64_t i, luaw_Error* err) LUAW_NOEXCEPT;
+/* Raw length (#t without __len) of a table, string or buffer. */
+int32_t luaw_rawlen(luaw_State* S, int32_t idx, size_t* len) LUAW_NOEXCEPT;
+/* Table iteration: push a key (nil to start); while *more, key and value are pushed
+** (key below value); pop the value and call again. */
+int32_t luaw_next(luaw_State* S, int32_t idx, int32_t* more, luaw_Error* err) LUAW_NOEXCEPT;
+
+/*
+** One crossing for "call global function `name` with args": the results stay on the stack
+** (*nresults_out says how many; nresults < 0 keeps all). Arguments as luaw_push_values.
+*/
+int32_t luaw_call_global(luaw_State* S, const char* name, size_t name_len, const luaw_Value* args,
+                         int32_t nargs, int32_t nresults, int32_t* nresults_out, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Host functions
+**
+** A host function is a Luau C closure whose upvalue carries a 64-bit function id. When a
+** script calls it, the wrapper's trampoline fills a luaw_Call (arguments in C memory) and
+** calls the state's dispatcher once. Only after the dispatcher has returned does the
+** trampoline push the results or raise the Luau error, so no Luau error ever unwinds
+** through the host's frames.
+** ------------------------------------------------------------------------------------ */
+
+/* Dispatcher return values. */
+#define LUAW_CB_OK 0       /* results are in results[0 .. nresults) */
+#define LUAW_CB_ERROR (-1) /* raise error_message as a Luau error; error_token names it */
+#define LUAW_CB_PANIC (-2) /* the host panicked: raise, and report LUAW_ERRPANIC at the
+                              outermost call even if a script's pcall caught it */
+
+#define LUAW_INLINE_RESULTS 8
+
+typedef struct luaw_Call {
+    luaw_State* state;          /* the calling state; use it for nested calls */
+    uint64_t function_id;       /* the id the function was pushed with */
+    const char* name;           /* borrowed: the registered name (for messages) */
+    size_t name_len;
+
+    const luaw_Value* args;     /* borrowed, valid for this call only */
+    int32_t nargs;
+
+    luaw_Value* results;        /* C memory; capacity results_cap */
+    int32_t nresults;           /* set by the host */
+    int32_t results_cap;
+
+    char* scratch;              /* C memory for result strings / the error message */
+    size_t scratch_len;         /* bytes used; the host advances it */
+    size_t scratch_cap;
+
+    const char* error_message;  /* LUAW_CB_ERROR / PANIC: message (C memory, e.g. scratch) */
+    size_t error_message_len;
+    uint64_t error_token;       /* host's handle of the original error, 0 = none */
+} luaw_Call;
+
+/* Grows call->results to hold at least n values (existing values kept). */
+int32_t luaw_call_reserve_results(luaw_Call* call, int32_t n) LUAW_NOEXCEPT;
+/* Grows call->scratch to hold at least n more bytes (earlier pointers into scratch are
+** rebased by the wrapper for results and the error message). */
+int32_t luaw_call_reserve_scratch(luaw_Call* call, size_t n) LUAW_NOEXCEPT;
+
+/*
+** The dispatcher. host_ctx is the value given to luaw_set_dispatch. It must not let a
+** panic, exception or unwind escape; it returns one of LUAW_CB_*.
+*/
+typedef int32_t (*luaw_Dispatch)(uintptr_t host_ctx, luaw_Call* call);
+void luaw_set_dispatch(luaw_State* S, luaw_Dispatch dispatch, uintptr_t host_ctx) LUAW_NOEXCEPT;
+
+/* Pushes a host function with the given id (nonzero); name is copied (borrowed). */
+int32_t luaw_push_function(luaw_State* S, uint64_t function_id, const char* name, size_t name_len,
+                           luaw_Error* err) LUAW_NOEXCEPT;
+/* Pushes a host function and stores it as global `name` (any bytes, even ""). */
+int32_t luaw_register_function(luaw_State* S, const char* name, size_t name_len,
+                               uint64_t function_id, luaw_Error* err) LUAW_NOEXCEPT;
+/* *function_id = the id of the host function at idx; LUAW_ERRARG if it is not one. */
+int32_t luaw_function_id(luaw_State* S, int32_t idx, uint64_t* function_id) LUAW_NOEXCEPT;
+
+/* Depth of host-function calls currently running on S (0 at the top level). */
+int32_t luaw_host_depth(luaw_State* S) LUAW_NOEXCEPT;
+
+/* Opaque references: keep a value alive from the host (e.g. a Luau function). */
+int32_t luaw_ref(luaw_State* S, int32_t idx, int32_t* ref, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_push_ref(luaw_State* S, int32_t ref) LUAW_NOEXCEPT;
+void luaw_unref(luaw_State* S, int32_t ref) LUAW_NOEXCEPT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* LUAU_WRAPPER_H */

@@ -1,0 +1,288 @@
+// Host functions: the trampoline between Luau and the Go / Rust dispatcher.
+//
+// The one rule: the dispatcher (Go or Rust) runs and returns first; only then does this file
+// push results or raise the Luau error. Nothing that can raise runs while a host frame is on
+// the native stack.
+#include "internal.h"
+
+#include <cstring>
+
+using namespace luaw;
+
+namespace {
+
+// Reads the arguments at 1..nargs into out: scalars by value, strings borrowed.
+inline void read_arg(lua_State* L, int idx, luaw_Value* out)
+{
+    int t = lua_type(L, idx);
+    out->type = t;
+    out->stack_index = idx;
+    switch (t)
+    {
+    case LUA_TBOOLEAN:
+        out->u.boolean = lua_toboolean(L, idx);
+        break;
+    case LUA_TNUMBER:
+        out->u.number = lua_tonumber(L, idx);
+        break;
+    case LUA_TINTEGER:
+        out->u.integer = lua_tointeger64(L, idx, nullptr);
+        break;
+    case LUA_TSTRING:
+        out->u.string.ptr = lua_tolstring(L, idx, &out->u.string.len);
+        break;
+    case LUA_TVECTOR:
+    {
+        const float* v = lua_tovector(L, idx);
+        out->u.vector[0] = v[0];
+        out->u.vector[1] = v[1];
+        out->u.vector[2] = v[2];
+        out->u.vector[3] = 0.0f;
+        break;
+    }
+    default:
+        out->u.integer = 0;
+        break;
+    }
+}
+
+// Pushes one result. Raises (fine: only Luau/C++ frames are below) on OOM or a bad index.
+inline void push_result(lua_State* L, const luaw_Value* v, int frame_top)
+{
+    switch (v->type)
+    {
+    case LUAW_TNIL:
+        lua_pushnil(L);
+        break;
+    case LUAW_TBOOLEAN:
+        lua_pushboolean(L, v->u.boolean);
+        break;
+    case LUAW_TNUMBER:
+        lua_pushnumber(L, v->u.number);
+        break;
+    case LUAW_TINTEGER:
+        lua_pushinteger64(L, v->u.integer);
+        break;
+    case LUAW_TSTRING:
+        lua_pushlstring(L, v->u.string.ptr, v->u.string.len);
+        break;
+    case LUAW_TVECTOR:
+        lua_pushvector(L, v->u.vector[0], v->u.vector[1], v->u.vector[2]);
+        break;
+    case LUAW_TSTACK:
+        if (v->stack_index < 1 || v->stack_index > frame_top)
+            luaL_error(L, "host function returned an invalid stack index %d", (int)v->stack_index);
+        lua_pushvalue(L, v->stack_index);
+        break;
+    default:
+        luaL_error(L, "host function returned a value of unsupported type %d", (int)v->type);
+    }
+}
+
+[[noreturn]] void raise_message(luaw_State* S, lua_State* L, const char* msg, size_t len)
+{
+    // The host's error must not be masked by the memory limit it may have hit.
+    S->relax_limit = true;
+    lua_rawcheckstack(L, 1);
+    lua_pushlstring(L, msg, len);
+    S->relax_limit = false;
+    lua_error(L);
+}
+
+} // namespace
+
+namespace luaw {
+
+extern "C" int trampoline(lua_State* L)
+{
+    luaw_State* S = from_lua(L);
+    uint64_t function_id = reinterpret_cast<uintptr_t>(lua_tolightuserdatatagged(L, lua_upvalueindex(1), kFunctionIdTag));
+    size_t name_len = 0;
+    const char* name = lua_tolstring(L, lua_upvalueindex(2), &name_len);
+    if (S->dispatch == nullptr)
+        luaL_error(L, "no host dispatcher installed for function '%s'", name);
+
+    const int depth = S->host_depth;
+    if (depth >= (int)S->frames.size())
+        S->frames.emplace_back(new HostFrame()); // bad_alloc becomes a Luau error in EH mode
+    HostFrame& frame = *S->frames[depth];
+
+    const int nargs = lua_gettop(L);
+    if ((int)frame.args.size() < nargs)
+        frame.args.resize(nargs);
+    if (frame.results.size() < LUAW_INLINE_RESULTS)
+        frame.results.resize(LUAW_INLINE_RESULTS);
+    if (frame.scratch.size() < 256)
+        frame.scratch.resize(256);
+    for (int i = 0; i < nargs; ++i)
+        read_arg(L, i + 1, &frame.args[i]);
+
+    luaw_Call call;
+    call.state = S;
+    call.function_id = function_id;
+    call.name = name;
+    call.name_len = name_len;
+    call.args = frame.args.data();
+    call.nargs = nargs;
+    call.results = frame.results.data();
+    call.nresults = 0;
+    call.results_cap = (int32_t)frame.results.size();
+    call.scratch = frame.scratch.data();
+    call.scratch_len = 0;
+    call.scratch_cap = frame.scratch.size();
+    call.error_message = nullptr;
+    call.error_message_len = 0;
+    call.error_token = 0;
+
+    lua_State* saved_current = S->current;
+    S->current = L;
+    S->host_depth = depth + 1;
+    const int32_t rc = S->dispatch(S->host_ctx, &call); // the only place host code runs
+    S->host_depth = depth;
+    S->current = saved_current;
+
+    // From here on the host frames are gone: raising is safe.
+    if (rc == LUAW_CB_OK && !S->panicking)
+    {
+        const int n = call.nresults;
+        if (n < 0 || n > call.results_cap)
+            luaL_error(L, "host function '%s' returned a bad result count %d", name, n);
+        const int frame_top = lua_gettop(L);
+        lua_rawcheckstack(L, n);
+        for (int i = 0; i < n; ++i)
+            push_result(L, &call.results[i], frame_top);
+        return n;
+    }
+    if (rc == LUAW_CB_ERROR && !S->panicking)
+    {
+        const char* msg = call.error_message ? call.error_message : "host function failed";
+        size_t len = call.error_message ? call.error_message_len : std::strlen(msg);
+        if (S->host_errors.size() >= kMaxPendingHostErrors)
+            S->host_errors.erase(S->host_errors.begin());
+        S->host_errors.push_back(PendingHostError{call.error_token, std::string(msg, len)});
+        raise_message(S, L, msg, len);
+    }
+    if (!S->panicking)
+    {
+        // The first panic: remember it until the outermost call returns.
+        S->panicking = true;
+        S->panic_token = call.error_token;
+        S->panic_message.assign("host function '");
+        S->panic_message.append(name, name_len);
+        S->panic_message.append("' panicked: ");
+        if (rc == LUAW_CB_PANIC && call.error_message)
+            S->panic_message.append(call.error_message, call.error_message_len);
+        else if (rc != LUAW_CB_PANIC)
+            S->panic_message.append("dispatcher returned an unknown code");
+    }
+    raise_message(S, L, S->panic_message.data(), S->panic_message.size());
+}
+
+} // namespace luaw
+
+extern "C" int32_t luaw_call_reserve_results(luaw_Call* call, int32_t n) noexcept
+{
+    if (call == nullptr || call->state == nullptr || n < 0)
+        return LUAW_ERRARG;
+    if (n <= call->results_cap)
+        return LUAW_OK;
+    luaw_State* S = call->state;
+    HostFrame& frame = *S->frames[S->host_depth - 1];
+    try
+    {
+        frame.results.resize(n);
+    }
+    catch (...)
+    {
+        return LUAW_ERRMEM;
+    }
+    call->results = frame.results.data();
+    call->results_cap = n;
+    return LUAW_OK;
+}
+
+extern "C" int32_t luaw_call_reserve_scratch(luaw_Call* call, size_t n) noexcept
+{
+    if (call == nullptr || call->state == nullptr)
+        return LUAW_ERRARG;
+    if (call->scratch_cap - call->scratch_len >= n)
+        return LUAW_OK;
+    luaw_State* S = call->state;
+    HostFrame& frame = *S->frames[S->host_depth - 1];
+    char* old_base = frame.scratch.data();
+    const size_t old_cap = frame.scratch.size();
+    try
+    {
+        size_t want = call->scratch_len + n;
+        frame.scratch.resize(want > old_cap * 2 ? want : old_cap * 2);
+    }
+    catch (...)
+    {
+        return LUAW_ERRMEM;
+    }
+    char* new_base = frame.scratch.data();
+    // Rebase pointers the host already made into the old scratch.
+    auto rebase = [&](const char* p) -> const char* {
+        if (p >= old_base && p <= old_base + old_cap)
+            return new_base + (p - old_base);
+        return p;
+    };
+    for (int32_t i = 0; i < call->nresults && i < call->results_cap; ++i)
+        if (call->results[i].type == LUAW_TSTRING)
+            call->results[i].u.string.ptr = rebase(call->results[i].u.string.ptr);
+    if (call->error_message)
+        call->error_message = rebase(call->error_message);
+    call->scratch = new_base;
+    call->scratch_cap = frame.scratch.size();
+    return LUAW_OK;
+}
+
+extern "C" int32_t luaw_push_function(luaw_State* S, uint64_t function_id, const char* name, size_t name_len,
+                                      luaw_Error* err) noexcept
+{
+    if (S == nullptr || function_id == 0 || (name == nullptr && name_len != 0))
+        return set_error(S, err, LUAW_ERRARG, "luaw_push_function: bad argument", 32);
+    lua_State* L = S->current;
+    std::string debugname; // NUL-terminated copy for Luau's messages (cut at an embedded NUL)
+    try
+    {
+        debugname.assign(name ? name : "", name_len);
+    }
+    catch (...)
+    {
+        return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+    }
+    int rc = protect(L, [&](lua_State* L) {
+        lua_rawcheckstack(L, 3);
+        lua_pushlightuserdatatagged(L, reinterpret_cast<void*>(static_cast<uintptr_t>(function_id)), kFunctionIdTag);
+        lua_pushlstring(L, name ? name : "", name_len);
+        // No continuation: a nested call from the host must never be able to yield (3.3).
+        lua_pushcclosurek(L, trampoline, debugname.c_str(), 2, nullptr);
+    });
+    if (rc != LUA_OK)
+        return conclude_error(S, rc, err);
+    return set_ok(err);
+}
+
+extern "C" int32_t luaw_register_function(luaw_State* S, const char* name, size_t name_len, uint64_t function_id,
+                                          luaw_Error* err) noexcept
+{
+    int32_t rc = luaw_push_function(S, function_id, name, name_len, err);
+    if (rc != LUAW_OK)
+        return rc;
+    return luaw_setglobal(S, name, name_len, err);
+}
+
+extern "C" int32_t luaw_function_id(luaw_State* S, int32_t idx, uint64_t* function_id) noexcept
+{
+    if (S == nullptr || function_id == nullptr)
+        return LUAW_ERRARG;
+    lua_State* L = S->current;
+    int abs = valid_index(L, idx);
+    if (abs == 0 || lua_tocfunction(L, abs) != trampoline || !lua_checkstack(L, 1))
+        return LUAW_ERRARG;
+    lua_getupvalue(L, abs, 1);
+    *function_id = reinterpret_cast<uintptr_t>(lua_tolightuserdatatagged(L, -1, kFunctionIdTag));
+    lua_pop(L, 1);
+    return *function_id ? LUAW_OK : LUAW_ERRARG;
+}

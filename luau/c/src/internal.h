@@ -1,0 +1,113 @@
+// Private to the wrapper's .cpp files: the per-state data and the protected-call helper.
+// Rules for code in this directory:
+// - every extern "C" function is noexcept and returns a status; VM work that can raise runs
+//   under protect() (luaD_pcall) or lua_pcall;
+// - code that runs inside a Luau frame (the trampoline, protected lambdas, handlers) holds no
+//   object with a non-trivial destructor across a call that can raise, so it is correct with
+//   C++ exceptions and with longjmp alike.
+#pragma once
+
+#include "luau_config.h" // first: the ABI-relevant defines
+
+#include "luau_wrapper.h"
+
+#include "lua.h"
+#include "lualib.h"
+#include "luacode.h"
+
+// Internal VM headers, for luaD_pcall (the cheapest correct protection: +2.5 ns per op).
+#include "ldo.h"
+#include "lstate.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace luaw {
+
+// Light-userdata tag of the function-id upvalue of host closures.
+constexpr int kFunctionIdTag = 77;
+// Host errors remembered per outermost call, to recognise them when they escape.
+constexpr size_t kMaxPendingHostErrors = 32;
+
+// Buffers of one host-call depth: reused across calls, owned by the state (never by a
+// frame that a Luau error could skip).
+struct HostFrame {
+    std::vector<luaw_Value> args;
+    std::vector<luaw_Value> results;
+    std::vector<char> scratch;
+};
+
+struct PendingHostError {
+    uint64_t token;
+    std::string message;
+};
+
+} // namespace luaw
+
+struct luaw_State {
+    lua_State* L = nullptr;       // main thread
+    lua_State* current = nullptr; // thread of the innermost running host function, else L
+
+    // Memory accounting (allocator level) and the optional budget.
+    size_t memory_used = 0;
+    size_t memory_limit = 0;
+    bool relax_limit = false; // lets a host error message be pushed at the limit
+
+    luaw_Dispatch dispatch = nullptr;
+    uintptr_t host_ctx = 0;
+    int32_t host_depth = 0; // host functions currently running
+
+    // A host panic is sticky until the outermost call returns.
+    bool panicking = false;
+    uint64_t panic_token = 0;
+    std::string panic_message;
+
+    std::vector<luaw::PendingHostError> host_errors;
+    std::vector<std::unique_ptr<luaw::HostFrame>> frames;
+
+    int traceback_handler_ref = LUA_NOREF;
+    std::string traceback_capture; // written by the message handler
+
+    // Storage behind luaw_Error's pointers: valid until the next call on this state.
+    std::string error_message;
+    std::string error_traceback;
+};
+
+namespace luaw {
+
+luaw_State* from_lua(lua_State* L);
+
+template<typename F>
+void protected_thunk(lua_State* L, void* ud)
+{
+    (*static_cast<F*>(ud))(L);
+}
+
+// Runs f(L) under luaD_pcall. On error the stack is restored to its height at entry and
+// the error value is pushed; returns the Luau status.
+template<typename F>
+int protect(lua_State* L, F&& f)
+{
+    using Fn = typename std::remove_reference<F>::type;
+    return luaD_pcall(L, &protected_thunk<Fn>, &f, savestack(L, L->top), 0);
+}
+
+// Absolute index for a valid stack index (1..top or -top..-1), else 0.
+int valid_index(lua_State* L, int32_t idx);
+
+// Fills err with a status and message (copied into the state's buffers).
+int32_t set_error(luaw_State* S, luaw_Error* err, int32_t status, const char* msg, size_t len,
+                  const char* traceback = "", size_t traceback_len = 0);
+int32_t set_ok(luaw_Error* err);
+
+// Turns the error value on top of S->current into err (pops it), recognising escaped host
+// errors and panics, and does the outermost-call cleanup. Returns the final status.
+int32_t conclude_error(luaw_State* S, int status, luaw_Error* err);
+// The same bookkeeping for a call that succeeded (a swallowed panic still surfaces).
+// keep_from: stack height to drop back to if the success turns into a panic.
+int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err);
+
+extern "C" int trampoline(lua_State* L);
+
+} // namespace luaw

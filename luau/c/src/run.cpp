@@ -1,0 +1,326 @@
+// Compile, load, protected calls, and turning Luau errors into statuses.
+#include "internal.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace luaw;
+
+namespace luaw {
+
+int32_t set_ok(luaw_Error* err)
+{
+    if (err != nullptr)
+    {
+        err->status = LUAW_OK;
+        err->message = "";
+        err->message_len = 0;
+        err->traceback = "";
+        err->traceback_len = 0;
+        err->host_token = 0;
+    }
+    return LUAW_OK;
+}
+
+int32_t set_error(luaw_State* S, luaw_Error* err, int32_t status, const char* msg, size_t len, const char* traceback,
+                  size_t traceback_len)
+{
+    if (err == nullptr)
+        return status;
+    err->status = status;
+    err->host_token = 0;
+    try
+    {
+        if (S != nullptr)
+        {
+            S->error_message.assign(msg, len);
+            S->error_traceback.assign(traceback, traceback_len);
+            err->message = S->error_message.data();
+            err->message_len = S->error_message.size();
+            err->traceback = S->error_traceback.data();
+            err->traceback_len = S->error_traceback.size();
+            return status;
+        }
+    }
+    catch (...)
+    {
+    }
+    // No state (or no memory): point at static text.
+    err->message = S == nullptr ? msg : "not enough memory";
+    err->message_len = S == nullptr ? len : std::strlen(err->message);
+    err->traceback = "";
+    err->traceback_len = 0;
+    return status;
+}
+
+// Called when no host function is running any more: a panic or pending host errors belong
+// to the call that just ended.
+static void end_outermost(luaw_State* S, int status)
+{
+    S->panicking = false;
+    S->host_errors.clear();
+    // Luau has no emergency GC: after running out of memory, collect before the next use.
+    if (status == LUAW_ERRMEM && protect(S->L, [](lua_State* L) { lua_gc(L, LUA_GCCOLLECT, 0); }) != LUA_OK)
+        lua_pop(S->L, 1);
+}
+
+static int32_t report_panic(luaw_State* S, luaw_Error* err)
+{
+    set_error(S, err, LUAW_ERRPANIC, S->panic_message.data(), S->panic_message.size(), S->traceback_capture.data(),
+              S->traceback_capture.size());
+    if (err)
+        err->host_token = S->panic_token;
+    return LUAW_ERRPANIC;
+}
+
+int32_t conclude_error(luaw_State* S, int status, luaw_Error* err)
+{
+    lua_State* L = S->current;
+    const bool outermost = S->host_depth == 0;
+    int32_t result = status;
+
+    if (S->panicking)
+    {
+        lua_pop(L, 1);
+        result = report_panic(S, err);
+    }
+    else
+    {
+        // The message: strings (and numbers) as they are; other values described.
+        size_t len = 0;
+        const char* msg = nullptr;
+        char described[96];
+        int t = lua_type(L, -1);
+        if (t == LUA_TSTRING || t == LUA_TNUMBER)
+            msg = lua_tolstring(L, -1, &len); // a number is converted in place: it is popped below
+        else
+        {
+            snprintf(described, sizeof(described), "(error object is a %s value)", lua_typename(L, t));
+            msg = described;
+            len = std::strlen(described);
+        }
+
+        uint64_t token = 0;
+        if (status == LUA_ERRRUN && t == LUA_TSTRING)
+        {
+            for (auto it = S->host_errors.rbegin(); it != S->host_errors.rend(); ++it)
+                if (it->message.size() == len && std::memcmp(it->message.data(), msg, len) == 0)
+                {
+                    token = it->token;
+                    result = LUAW_ERRHOST;
+                    break;
+                }
+        }
+        const std::string& tb = S->traceback_capture;
+        set_error(S, err, result, msg, len, tb.data(), tb.size());
+        if (err)
+            err->host_token = token;
+        lua_pop(L, 1);
+    }
+    if (outermost)
+        end_outermost(S, result);
+    return result;
+}
+
+int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err)
+{
+    if (!S->panicking)
+        return set_ok(err);
+    lua_settop(S->current, keep_from);
+    int32_t result = report_panic(S, err);
+    if (S->host_depth == 0)
+        end_outermost(S, result);
+    return result;
+}
+
+} // namespace luaw
+
+static void fill_compile_options(lua_CompileOptions* out, const luaw_CompileOptions* in)
+{
+    std::memset(out, 0, sizeof(*out));
+    out->optimizationLevel = in ? in->optimization_level : 1;
+    out->debugLevel = in ? in->debug_level : 1;
+    out->typeInfoLevel = 0;
+    out->coverageLevel = 0;
+}
+
+extern "C" int32_t luaw_compile(const char* src, size_t src_len, const luaw_CompileOptions* opts, char** out,
+                                size_t* out_len) noexcept
+{
+    if (out == nullptr || out_len == nullptr || (src == nullptr && src_len != 0))
+        return LUAW_ERRARG;
+    *out = nullptr;
+    *out_len = 0;
+    if (opts != nullptr && (opts->optimization_level < 0 || opts->optimization_level > 2 || opts->debug_level < 0 ||
+                               opts->debug_level > 2))
+        return LUAW_ERRARG;
+    lua_CompileOptions options;
+    fill_compile_options(&options, opts);
+    size_t size = 0;
+    char* bytecode = nullptr;
+    try
+    {
+        // luau_compile may throw std::bad_alloc through its extern "C" boundary.
+        bytecode = luau_compile(src ? src : "", src_len, &options, &size);
+    }
+    catch (...)
+    {
+        return LUAW_ERRMEM;
+    }
+    if (bytecode == nullptr)
+        return LUAW_ERRMEM;
+    if (size > 0 && bytecode[0] == 0)
+    {
+        // Compile errors are encoded as bytecode version 0 followed by ":<line>: <message>".
+        char* message = static_cast<char*>(std::malloc(size));
+        if (message == nullptr)
+        {
+            std::free(bytecode);
+            return LUAW_ERRMEM;
+        }
+        std::memcpy(message, bytecode + 1, size - 1);
+        message[size - 1] = 0;
+        std::free(bytecode);
+        *out = message;
+        *out_len = size - 1;
+        return LUAW_ERRSYNTAX;
+    }
+    *out = bytecode;
+    *out_len = size;
+    return LUAW_OK;
+}
+
+// luau_load needs a NUL-terminated chunk name; names default to "chunk".
+static int load_chunk(luaw_State* S, const char* chunkname, size_t chunkname_len, const char* bytecode,
+                      size_t bytecode_len, luaw_Error* err)
+{
+    lua_State* L = S->current;
+    std::string name;
+    try
+    {
+        name.assign(chunkname_len ? chunkname : "chunk", chunkname_len ? chunkname_len : 5);
+    }
+    catch (...)
+    {
+        return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+    }
+    if (!lua_checkstack(L, 2))
+        return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+    // luau_load is protected; it fails with a message for compile errors and bad bytecode.
+    int rc = luau_load(L, name.c_str(), bytecode, bytecode_len, 0);
+    if (rc != 0)
+    {
+        int status = (bytecode_len > 0 && bytecode[0] == 0) || lua_type(L, -1) == LUA_TSTRING ? LUAW_ERRSYNTAX : LUAW_ERRMEM;
+        size_t len = 0;
+        const char* msg = lua_tolstring(L, -1, &len);
+        set_error(S, err, status, msg ? msg : "load failed", msg ? len : 11);
+        lua_pop(L, 1);
+        return status;
+    }
+    return set_ok(err);
+}
+
+extern "C" int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkname_len, const char* bytecode,
+                             size_t bytecode_len, luaw_Error* err) noexcept
+{
+    if (S == nullptr || bytecode == nullptr || bytecode_len == 0)
+        return set_error(S, err, LUAW_ERRARG, "luaw_load: no bytecode", 22);
+    return load_chunk(S, chunkname, chunkname_len, bytecode, bytecode_len, err);
+}
+
+extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, luaw_Error* err) noexcept
+{
+    if (S == nullptr)
+        return set_error(S, err, LUAW_ERRARG, "luaw_pcall: no state", 20);
+    lua_State* L = S->current;
+    int top = lua_gettop(L);
+    if (nargs < 0 || nargs + 1 > top || nresults < LUAW_MULTRET)
+        return set_error(S, err, LUAW_ERRARG, "luaw_pcall: bad argument count", 30);
+    if (!lua_checkstack(L, 2 + (nresults > 0 ? nresults : 0)))
+        return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+
+    const int func = top - nargs;
+    lua_getref(L, S->traceback_handler_ref);
+    lua_insert(L, func);
+    S->traceback_capture.clear();
+    int rc = lua_pcall(L, nargs, nresults, func);
+    lua_remove(L, func);
+    if (rc == LUA_OK && lua_status(L) == LUA_YIELD)
+    {
+        // Defensive: a yield must never look like a return to the host (see luau-capi.md 3.3).
+        lua_settop(L, func - 1);
+        lua_pushliteral(L, "attempt to yield across a host function call");
+        rc = LUA_ERRRUN;
+    }
+    if (rc != LUA_OK)
+        return conclude_error(S, rc, err);
+    return conclude_ok(S, func - 1, err);
+}
+
+extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len, const char* chunkname,
+                                 size_t chunkname_len, int32_t* nresults, luaw_Error* err) noexcept
+{
+    if (nresults)
+        *nresults = 0;
+    if (S == nullptr)
+        return set_error(S, err, LUAW_ERRARG, "luaw_dostring: no state", 23);
+    char* bytecode = nullptr;
+    size_t bytecode_len = 0;
+    int32_t rc = luaw_compile(src, src_len, nullptr, &bytecode, &bytecode_len);
+    if (rc == LUAW_ERRSYNTAX)
+    {
+        // Reported through luau_load so the message names the chunk: [string "name"]:3: ...
+        char zero = 0;
+        std::string encoded;
+        try
+        {
+            encoded.assign(&zero, 1);
+            encoded.append(bytecode, bytecode_len);
+        }
+        catch (...)
+        {
+            luaw_free(bytecode);
+            return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+        }
+        luaw_free(bytecode);
+        return load_chunk(S, chunkname, chunkname_len, encoded.data(), encoded.size(), err);
+    }
+    if (rc != LUAW_OK)
+        return set_error(S, err, rc, "compile failed", 14);
+
+    lua_State* L = S->current;
+    int base = lua_gettop(L);
+    rc = load_chunk(S, chunkname, chunkname_len, bytecode, bytecode_len, err);
+    luaw_free(bytecode);
+    if (rc != LUAW_OK)
+        return rc;
+    rc = luaw_pcall(S, 0, LUAW_MULTRET, err);
+    if (rc == LUAW_OK && nresults)
+        *nresults = lua_gettop(L) - base;
+    return rc;
+}
+
+extern "C" int32_t luaw_call_global(luaw_State* S, const char* name, size_t name_len, const luaw_Value* args,
+                                    int32_t nargs, int32_t nresults, int32_t* nresults_out, luaw_Error* err) noexcept
+{
+    if (nresults_out)
+        *nresults_out = 0;
+    if (S == nullptr || (name == nullptr && name_len != 0) || nargs < 0 || (nargs > 0 && args == nullptr))
+        return set_error(S, err, LUAW_ERRARG, "luaw_call_global: bad argument", 30);
+    lua_State* L = S->current;
+    int base = lua_gettop(L);
+    int32_t type = LUAW_TNIL;
+    int32_t rc = luaw_getglobal(S, name, name_len, &type, err);
+    if (rc != LUAW_OK)
+        return rc;
+    rc = luaw_push_values(S, args, nargs, err);
+    if (rc != LUAW_OK)
+    {
+        lua_settop(L, base);
+        return rc;
+    }
+    rc = luaw_pcall(S, nargs, nresults, err);
+    if (rc == LUAW_OK && nresults_out)
+        *nresults_out = lua_gettop(L) - base;
+    return rc;
+}

@@ -1,0 +1,238 @@
+// State lifetime, memory budget, build facts.
+#include "internal.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+using namespace luaw;
+
+namespace {
+
+// Luau allocator contract: (ud, NULL, 0, n) allocates, (ud, p, o, 0) frees, and shrinking
+// never fails. Only growth past the budget is refused; Luau then raises LUA_ERRMEM.
+void* budget_alloc(void* ud, void* ptr, size_t osize, size_t nsize)
+{
+    luaw_State* S = static_cast<luaw_State*>(ud);
+    if (nsize == 0)
+    {
+        std::free(ptr);
+        S->memory_used -= osize;
+        return nullptr;
+    }
+    if (nsize > osize && S->memory_limit != 0 && !S->relax_limit && S->memory_used - osize + nsize > S->memory_limit)
+        return nullptr;
+    void* block = std::realloc(ptr, nsize);
+    if (block == nullptr)
+        return nullptr;
+    S->memory_used = S->memory_used - osize + nsize;
+    return block;
+}
+
+// A panic stays raised: at every safepoint the script is stopped again, so a script whose
+// pcall swallowed the panic cannot keep running. Errors only at gc < 0 (outside GC steps).
+void interrupt(lua_State* L, int gc)
+{
+    if (gc >= 0)
+        return;
+    luaw_State* S = from_lua(L);
+    if (S == nullptr || !S->panicking)
+        return;
+    lua_rawcheckstack(L, 1);
+    lua_pushlstring(L, S->panic_message.data(), S->panic_message.size());
+    lua_error(L);
+}
+
+// Message handler of luaw_pcall: records the traceback in C++ memory (nothing is allocated
+// on the Luau heap, so it also works for out-of-memory errors) and keeps the error value.
+int traceback_handler(lua_State* L)
+{
+    luaw_State* S = from_lua(L);
+    if (S != nullptr)
+    {
+        try
+        {
+            std::string& tb = S->traceback_capture;
+            tb.assign("stack traceback:");
+            lua_Debug ar;
+            for (int level = 1; lua_getinfo(L, level, "sln", &ar); ++level)
+            {
+                tb += "\n\t";
+                tb += ar.short_src ? ar.short_src : "?";
+                if (ar.currentline > 0)
+                {
+                    tb += ':';
+                    tb += std::to_string(ar.currentline);
+                }
+                if (ar.name != nullptr)
+                {
+                    tb += " function ";
+                    tb += ar.name;
+                }
+                else if (ar.what != nullptr && std::strcmp(ar.what, "main") == 0)
+                {
+                    tb += " main chunk";
+                }
+            }
+        }
+        catch (...)
+        {
+            S->traceback_capture.clear();
+        }
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+} // namespace
+
+namespace luaw {
+
+luaw_State* from_lua(lua_State* L)
+{
+    return static_cast<luaw_State*>(lua_callbacks(L)->userdata);
+}
+
+} // namespace luaw
+
+extern "C" uint32_t luaw_abi_version(void) noexcept
+{
+    return LUAW_ABI_VERSION;
+}
+
+extern "C" void luaw_build_info(luaw_BuildInfo* out) noexcept
+{
+    if (out == nullptr)
+        return;
+    out->abi_version = LUAW_ABI_VERSION;
+    out->max_cstack = LUAI_MAXCSTACK;
+    out->vector_size = LUA_VECTOR_SIZE;
+#if defined(LUA_USE_LONGJMP) && LUA_USE_LONGJMP
+    out->uses_longjmp = 1;
+#else
+    out->uses_longjmp = 0;
+#endif
+#ifdef LUAU_ENABLE_ASSERT
+    out->asserts_enabled = 1;
+#else
+    out->asserts_enabled = 0;
+#endif
+    out->luau_version = "0.745";
+}
+
+extern "C" void luaw_free(void* p) noexcept
+{
+    std::free(p);
+}
+
+extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexcept
+{
+    auto fail = [status](int32_t code) -> luaw_State* {
+        if (status)
+            *status = code;
+        return nullptr;
+    };
+    if (opts != nullptr && opts->abi_version != LUAW_ABI_VERSION)
+        return fail(LUAW_ERRABI);
+
+    luaw_State* S = new (std::nothrow) luaw_State();
+    if (S == nullptr)
+        return fail(LUAW_ERRMEM);
+    S->memory_limit = opts ? opts->memory_limit : 0;
+    const bool open_libs = opts ? opts->open_libs != 0 : true;
+
+    // The budget applies to scripts, not to the base libraries.
+    S->relax_limit = true;
+    lua_State* L = lua_newstate(budget_alloc, S);
+    if (L == nullptr)
+    {
+        delete S;
+        return fail(LUAW_ERRMEM);
+    }
+    S->L = L;
+    S->current = L;
+    lua_callbacks(L)->userdata = S;
+    lua_callbacks(L)->interrupt = interrupt;
+
+    int rc = protect(L, [&](lua_State* L) {
+        if (open_libs)
+        {
+            luaL_openlibs(L);
+            // The library never prints: scripts get no stdout of the host process.
+            lua_pushnil(L);
+            lua_setglobal(L, "print");
+        }
+        lua_pushcfunction(L, traceback_handler, "traceback_handler");
+        S->traceback_handler_ref = lua_ref(L, -1);
+        lua_pop(L, 1);
+    });
+    S->relax_limit = false;
+    if (rc != LUA_OK)
+    {
+        lua_close(L);
+        delete S;
+        return fail(LUAW_ERRMEM);
+    }
+    try
+    {
+        S->frames.reserve(8);
+        S->frames.emplace_back(new HostFrame());
+    }
+    catch (...)
+    {
+        lua_close(L);
+        delete S;
+        return fail(LUAW_ERRMEM);
+    }
+    if (status)
+        *status = LUAW_OK;
+    return S;
+}
+
+extern "C" int32_t luaw_close(luaw_State* S) noexcept
+{
+    if (S == nullptr)
+        return LUAW_OK;
+    if (S->host_depth > 0)
+        return LUAW_ERRBUSY;
+    lua_close(S->L);
+    delete S;
+    return LUAW_OK;
+}
+
+extern "C" size_t luaw_memory_used(luaw_State* S) noexcept
+{
+    if (S == nullptr)
+        return 0;
+    return lua_totalbytes(S->L, -1);
+}
+
+extern "C" int32_t luaw_gc_collect(luaw_State* S) noexcept
+{
+    if (S == nullptr)
+        return LUAW_ERRARG;
+    // A full collection runs destructors but allocates nothing; protect it anyway.
+    int rc = protect(S->current, [](lua_State* L) { lua_gc(L, LUA_GCCOLLECT, 0); });
+    if (rc != LUA_OK)
+        lua_pop(S->current, 1);
+    return rc == LUA_OK ? LUAW_OK : rc;
+}
+
+extern "C" void luaw_set_memory_limit(luaw_State* S, size_t bytes) noexcept
+{
+    if (S != nullptr)
+        S->memory_limit = bytes;
+}
+
+extern "C" void luaw_set_dispatch(luaw_State* S, luaw_Dispatch dispatch, uintptr_t host_ctx) noexcept
+{
+    if (S == nullptr)
+        return;
+    S->dispatch = dispatch;
+    S->host_ctx = host_ctx;
+}
+
+extern "C" int32_t luaw_host_depth(luaw_State* S) noexcept
+{
+    return S ? S->host_depth : 0;
+}
