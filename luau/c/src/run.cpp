@@ -210,9 +210,12 @@ static int load_chunk(luaw_State* S, const char* chunkname, size_t chunkname_len
     int rc = luau_load(L, name.c_str(), bytecode, bytecode_len, 0);
     if (rc != 0)
     {
-        int status = (bytecode_len > 0 && bytecode[0] == 0) || lua_type(L, -1) == LUA_TSTRING ? LUAW_ERRSYNTAX : LUAW_ERRMEM;
         size_t len = 0;
-        const char* msg = lua_tolstring(L, -1, &len);
+        const char* msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : nullptr;
+        // Compile errors arrive as version-0 bytecode; otherwise only memory or bad bytecode.
+        int status = LUAW_ERRSYNTAX;
+        if (bytecode[0] != 0)
+            status = msg && std::strstr(msg, "not enough memory") ? LUAW_ERRMEM : LUAW_ERRARG;
         set_error(S, err, status, msg ? msg : "load failed", msg ? len : 11);
         lua_pop(L, 1);
         return status;
@@ -240,21 +243,29 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
 
     const int func = top - nargs;
-    lua_getref(L, S->traceback_handler_ref);
-    lua_insert(L, func);
+    // Near the C-stack limit the message handler itself could not be called: the error would
+    // turn into "error in error handling". There, go without a traceback.
+    const bool with_handler = L->nCcalls + 2 < LUAI_MAXCCALLS;
+    if (with_handler)
+    {
+        lua_getref(L, S->traceback_handler_ref);
+        lua_insert(L, func);
+    }
     S->traceback_capture.clear();
-    int rc = lua_pcall(L, nargs, nresults, func);
-    lua_remove(L, func);
+    int rc = lua_pcall(L, nargs, nresults, with_handler ? func : 0);
+    if (with_handler)
+        lua_remove(L, func);
+    const int base = func - 1; // the stack height below the called function
     if (rc == LUA_OK && lua_status(L) == LUA_YIELD)
     {
         // Defensive: a yield must never look like a return to the host (see luau-capi.md 3.3).
-        lua_settop(L, func - 1);
+        lua_settop(L, base);
         lua_pushliteral(L, "attempt to yield across a host function call");
         rc = LUA_ERRRUN;
     }
     if (rc != LUA_OK)
         return conclude_error(S, rc, err);
-    return conclude_ok(S, func - 1, err);
+    return conclude_ok(S, base, err);
 }
 
 extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len, const char* chunkname,
