@@ -1,0 +1,126 @@
+package luau
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
+)
+
+// Kind classifies an Error. The kinds map one to one onto the status codes of the C ABI
+// (luau_wrapper.h), plus three that only the binding produces. Kind.String gives the
+// shared name the test matrix uses.
+type Kind int
+
+const (
+	KindRuntime       Kind = iota + 1 // LUAW_ERRRUN: a runtime error in a script
+	KindSyntax                        // LUAW_ERRSYNTAX: a compile error (message has the line)
+	KindMemory                        // LUAW_ERRMEM: out of memory or over the memory limit
+	KindErrorHandler                  // LUAW_ERRERR: error while handling an error
+	KindHost                          // LUAW_ERRHOST: a host function's error escaped the script
+	KindPanic                         // LUAW_ERRPANIC: a host function panicked
+	KindArgument                      // LUAW_ERRARG: a bad argument to the binding or the wrapper
+	KindBusy                          // LUAW_ERRBUSY: not allowed now (Close inside a host function)
+	KindABI                           // LUAW_ERRABI: binding and library disagree on the ABI
+	KindClosed                        // the State was closed
+	KindConcurrentUse                 // the State is in use by another goroutine
+	KindConversion                    // a value cannot be converted between Go and Luau
+)
+
+var kindNames = [...]string{
+	KindRuntime:       "runtime",
+	KindSyntax:        "syntax",
+	KindMemory:        "memory",
+	KindErrorHandler:  "error_handler",
+	KindHost:          "host",
+	KindPanic:         "panic",
+	KindArgument:      "argument",
+	KindBusy:          "busy",
+	KindABI:           "abi",
+	KindClosed:        "closed",
+	KindConcurrentUse: "concurrent_use",
+	KindConversion:    "conversion",
+}
+
+// String returns the kind's shared name, e.g. "runtime" or "concurrent_use".
+func (k Kind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// kindOf maps a C status code to its Kind.
+func kindOf(status int32) Kind {
+	switch status {
+	case capi.ErrRun:
+		return KindRuntime
+	case capi.ErrSyntax:
+		return KindSyntax
+	case capi.ErrMem:
+		return KindMemory
+	case capi.ErrErr:
+		return KindErrorHandler
+	case capi.ErrHost:
+		return KindHost
+	case capi.ErrPanic:
+		return KindPanic
+	case capi.ErrArg:
+		return KindArgument
+	case capi.ErrBusy:
+		return KindBusy
+	case capi.ErrABI:
+		return KindABI
+	}
+	return KindRuntime
+}
+
+// Error is the error type of every operation of this package.
+//
+// For KindHost, Unwrap returns the error the host function returned, so errors.Is and
+// errors.As see through the round trip Go -> Luau -> Go.
+type Error struct {
+	Kind      Kind
+	Message   string // the Luau error message (for KindHost: the host error's text)
+	Traceback string // the Luau call stack at the error, "" when unknown
+	cause     error
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the original host error (KindHost), or nil.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Is reports whether target is an *Error with the same Kind and an empty Message, so that
+// errors.Is(err, &luau.Error{Kind: luau.KindClosed}) tests for a kind.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Message == "" && t.cause == nil && t.Kind == e.Kind
+}
+
+// Format implements fmt.Formatter: %+v adds the kind and the traceback.
+func (e *Error) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "luau %s error: %s", e.Kind, e.Message)
+		if e.Traceback != "" {
+			io.WriteString(f, "\n")
+			io.WriteString(f, e.Traceback)
+		}
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", e.Message)
+	default:
+		io.WriteString(f, e.Message)
+	}
+}
+
+func newError(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+func errClosed() *Error { return &Error{Kind: KindClosed, Message: "luau: state is closed"} }
+
+func errConcurrent() *Error {
+	return &Error{Kind: KindConcurrentUse, Message: "luau: state is in use by another goroutine"}
+}

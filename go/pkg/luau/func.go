@@ -1,0 +1,540 @@
+package luau
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
+)
+
+// GoFunc is a host function callable from Luau. It reads its arguments from c and pushes
+// its results to c.
+//
+// Returning a non-nil error raises a Luau error whose message is exactly err.Error(); a
+// script's pcall catches it. If nothing catches it, the outermost call (DoString, Call,
+// ...) returns an *Error of kind KindHost that wraps err (errors.Is / errors.As match it).
+//
+// A panic raises the Luau error "host function '<name>' panicked: <value>", which a
+// script's pcall sees but cannot swallow: the state raises it again at every safepoint,
+// and when the outermost call returns, the original value is re-panicked (panic(v)) on the
+// calling goroutine. The panic is never lost.
+//
+// A GoFunc runs inside a cgo callback: it must not call runtime.Goexit (so neither
+// t.FailNow nor t.Fatal in tests), and it must not keep c after it returns.
+type GoFunc func(c *CallContext) error
+
+// entry is one registered host function.
+type entry struct {
+	st   *state
+	fn   GoFunc
+	name string
+}
+
+// The global function registry: id -> entry. Reads (every host call) are an atomic load
+// of one shard's copy-on-write map: no lock, no allocation, and states on different
+// goroutines never contend. Writes (register, unregister, close) lock one shard and copy
+// its map.
+const registryShards = 64
+
+type registryShard struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[uint64]*entry]
+	_  [40]byte // keep shards on separate cache lines
+}
+
+type funcRegistry struct {
+	shards [registryShards]registryShard
+	n      atomic.Int64
+}
+
+var (
+	registry   funcRegistry
+	nextFuncID atomic.Uint64
+)
+
+func (r *funcRegistry) lookup(id uint64) *entry {
+	m := r.shards[id%registryShards].m.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[id]
+}
+
+func (r *funcRegistry) add(id uint64, e *entry) {
+	sh := &r.shards[id%registryShards]
+	sh.mu.Lock()
+	old := sh.m.Load()
+	var m map[uint64]*entry
+	if old == nil {
+		m = make(map[uint64]*entry, 1)
+	} else {
+		m = make(map[uint64]*entry, len(*old)+1)
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	m[id] = e
+	sh.m.Store(&m)
+	sh.mu.Unlock()
+	r.n.Add(1)
+}
+
+func (r *funcRegistry) remove(id uint64) {
+	sh := &r.shards[id%registryShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old := sh.m.Load()
+	if old == nil {
+		return
+	}
+	if _, ok := (*old)[id]; !ok {
+		return
+	}
+	m := make(map[uint64]*entry, len(*old))
+	for k, v := range *old {
+		if k != id {
+			m[k] = v
+		}
+	}
+	sh.m.Store(&m)
+	r.n.Add(-1)
+}
+
+// RegistrySize returns the number of host functions registered by all open states.
+func RegistrySize() int { return int(registry.n.Load()) }
+
+func init() {
+	capi.Dispatcher = dispatch
+	capi.PanicHandler = dispatchPanicked
+}
+
+// RegisterFunc makes fn callable from Luau as the global name. Any name is valid (empty,
+// special characters, Unicode: reach those through _G["name"]). Registering an existing
+// name replaces the function; references scripts kept to the old one then raise
+// "function '<name>' is not registered". A nil fn gives an error of kind KindArgument.
+func (s *State) RegisterFunc(name string, fn GoFunc) error {
+	defer runtime.KeepAlive(s)
+	if fn == nil {
+		return newError(KindArgument, "luau: RegisterFunc(%q): nil function", name)
+	}
+	st := s.st
+	outer, err := st.enter()
+	if err != nil {
+		return err
+	}
+	defer st.leave(outer)
+	id := nextFuncID.Add(1)
+	registry.add(id, &entry{st: st, fn: fn, name: strings.Clone(name)})
+	if rc := st.c.RegisterFunction(name, id); rc != capi.OK {
+		registry.remove(id)
+		return st.errorFrom(rc)
+	}
+	if old, ok := st.funcs[name]; ok {
+		registry.remove(old)
+	}
+	st.funcs[strings.Clone(name)] = id
+	return nil
+}
+
+// UnregisterFunc removes the host function name: the global is cleared (if it still holds
+// the function) and references scripts kept raise "function '<name>' is not registered".
+// An unknown name gives an error of kind KindArgument.
+func (s *State) UnregisterFunc(name string) error {
+	defer runtime.KeepAlive(s)
+	st := s.st
+	outer, err := st.enter()
+	if err != nil {
+		return err
+	}
+	defer st.leave(outer)
+	id, ok := st.funcs[name]
+	if !ok {
+		return newError(KindArgument, "luau: function '%s' is not registered", name)
+	}
+	registry.remove(id)
+	delete(st.funcs, name)
+	base := st.c.GetTop()
+	if t, rc := st.c.GetGlobal(name); rc == capi.OK && t == capi.TFunction && st.c.FunctionID(-1) == id {
+		if st.c.PushNil() == capi.OK {
+			st.c.SetGlobal(name)
+		}
+	}
+	st.c.SetTop(base)
+	return nil
+}
+
+// dispatch is called by the C trampoline once per Luau -> Go call.
+func dispatch(stateID uint64, raw *capi.Call) int32 {
+	e := registry.lookup(raw.FunctionID())
+	if e == nil || e.st.id != stateID {
+		raw.SetError("function '"+raw.Name()+"' is not registered", 0)
+		return capi.CBError
+	}
+	st := e.st
+	d := st.depth
+	if d == len(st.ctxs) {
+		st.ctxs = append(st.ctxs, &CallContext{st: st})
+	}
+	c := st.ctxs[d]
+	c.raw, c.name, c.args = raw, e.name, raw.Args()
+	st.depth = d + 1
+	rc := st.invoke(c, e.fn)
+	st.depth = d
+	c.raw, c.args = nil, nil
+	return rc
+}
+
+// invoke runs fn with the panic barrier.
+func (st *state) invoke(c *CallContext, fn GoFunc) (rc int32) {
+	defer func() {
+		if v := recover(); v != nil {
+			rc = st.panicked(c.raw, v)
+		}
+	}()
+	if err := fn(c); err != nil {
+		c.raw.ResetResults()
+		c.raw.SetError(err.Error(), st.rememberHostErr(err))
+		return capi.CBError
+	}
+	return capi.CBOK
+}
+
+// panicked records the first panic of the outermost call; leave re-raises it.
+func (st *state) panicked(raw *capi.Call, v any) int32 {
+	if !st.panicking {
+		st.panicking, st.panicVal = true, v
+	}
+	raw.ResetResults()
+	raw.SetError(panicText(v), 0)
+	return capi.CBPanic
+}
+
+func panicText(v any) string {
+	switch x := v.(type) {
+	case error:
+		return x.Error()
+	case string:
+		return x
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// dispatchPanicked handles a panic of the dispatcher itself (a binding bug).
+func dispatchPanicked(stateID uint64, raw *capi.Call, v any) int32 {
+	raw.ResetResults()
+	raw.SetError("luau-embed internal error: "+panicText(v), 0)
+	return capi.CBPanic
+}
+
+// CallContext is a host function's view of one call: its arguments and results. Argument
+// indices are 1-based, as in Luau ("bad argument #1 ..."). It is valid only during the
+// call and on the goroutine that runs the host function.
+//
+// Reading a nil, boolean, number, string or vector argument and pushing such a result
+// costs no cgo call: the whole call crosses cgo once. Table and function arguments are
+// read through protected calls into the wrapper.
+type CallContext struct {
+	st   *state
+	raw  *capi.Call
+	name string
+	args []capi.Value
+}
+
+// Name returns the name the function was registered under.
+func (c *CallContext) Name() string { return c.name }
+
+// NArgs returns the number of arguments.
+func (c *CallContext) NArgs() int { return len(c.args) }
+
+func (c *CallContext) arg(i int) *capi.Value {
+	if i < 1 || i > len(c.args) {
+		return nil
+	}
+	return &c.args[i-1]
+}
+
+// Type returns the type of argument i (TypeNone if there is no such argument).
+func (c *CallContext) Type(i int) Type {
+	v := c.arg(i)
+	if v == nil {
+		return TypeNone
+	}
+	return Type(v.Type)
+}
+
+// ArgError returns the error "bad argument #i to '<name>' (msg)".
+func (c *CallContext) ArgError(i int, msg string) error {
+	return errors.New("bad argument #" + itoa(i) + " to '" + c.name + "' (" + msg + ")")
+}
+
+func (c *CallContext) typeError(i int, want string) error {
+	got := "no value"
+	if v := c.arg(i); v != nil {
+		got = Type(v.Type).String()
+	}
+	return c.ArgError(i, want+" expected, got "+got)
+}
+
+// Number returns argument i, which must be a number (strings are not converted).
+func (c *CallContext) Number(i int) (float64, error) {
+	v := c.arg(i)
+	if v != nil {
+		switch v.Type {
+		case capi.TNumber:
+			return v.Number(), nil
+		case capi.TInteger:
+			return float64(v.Integer()), nil
+		}
+	}
+	return 0, c.typeError(i, "number")
+}
+
+// String returns argument i, which must be a string. The string is borrowed from Luau
+// without copying: it is valid only until the host function returns. Use strings.Clone
+// to keep it.
+func (c *CallContext) String(i int) (string, error) {
+	v := c.arg(i)
+	if v == nil || v.Type != capi.TString {
+		return "", c.typeError(i, "string")
+	}
+	return v.BorrowString(), nil
+}
+
+// Bool returns argument i, which must be a boolean.
+func (c *CallContext) Bool(i int) (bool, error) {
+	v := c.arg(i)
+	if v == nil || v.Type != capi.TBoolean {
+		return false, c.typeError(i, "boolean")
+	}
+	return v.Bool(), nil
+}
+
+// Truthy reports Luau truthiness of argument i (false only for nil, false, no value).
+func (c *CallContext) Truthy(i int) bool {
+	v := c.arg(i)
+	if v == nil || v.Type == capi.TNil {
+		return false
+	}
+	return v.Type != capi.TBoolean || v.Bool()
+}
+
+// Vector returns argument i, which must be a vector.
+func (c *CallContext) Vector(i int) (Vector, error) {
+	v := c.arg(i)
+	if v == nil || v.Type != capi.TVector {
+		return Vector{}, c.typeError(i, "vector")
+	}
+	x, y, z := v.Vector()
+	return Vector{x, y, z}, nil
+}
+
+// Arg returns argument i converted to Go (see Value); strings are copied and tables are
+// copied deeply. A missing argument is nil.
+func (c *CallContext) Arg(i int) (any, error) {
+	v := c.arg(i)
+	if v == nil {
+		return nil, nil
+	}
+	if x, ok := scalarValue(v); ok {
+		return x, nil
+	}
+	return c.st.valueFrom(*v, 0)
+}
+
+// Field returns t[key] of table argument i (metamethods run, protected).
+func (c *CallContext) Field(i int, key string) (any, error) {
+	v := c.arg(i)
+	if v == nil || v.Type != capi.TTable {
+		return nil, c.typeError(i, "table")
+	}
+	st := c.st
+	base := st.c.GetTop()
+	if _, rc := st.c.GetField(int(v.StackIndex), key); rc != capi.OK {
+		return nil, st.errorFrom(rc)
+	}
+	defer st.c.SetTop(base)
+	return st.valueAt(base+1, 0)
+}
+
+// Index returns t[n] of table argument i (metamethods run, protected).
+func (c *CallContext) Index(i int, n int64) (any, error) {
+	v := c.arg(i)
+	if v == nil || v.Type != capi.TTable {
+		return nil, c.typeError(i, "table")
+	}
+	st := c.st
+	base := st.c.GetTop()
+	if _, rc := st.c.GetI(int(v.StackIndex), n); rc != capi.OK {
+		return nil, st.errorFrom(rc)
+	}
+	defer st.c.SetTop(base)
+	return st.valueAt(base+1, 0)
+}
+
+// Len returns the raw length of table or string argument i (0 for other types).
+func (c *CallContext) Len(i int) int {
+	v := c.arg(i)
+	if v == nil {
+		return 0
+	}
+	if v.Type == capi.TString {
+		return v.StringLen()
+	}
+	if v.Type != capi.TTable {
+		return 0
+	}
+	n, rc := c.st.c.RawLen(int(v.StackIndex))
+	if rc != capi.OK {
+		return 0
+	}
+	return n
+}
+
+// CallArg calls function argument i with args (a nested call into Luau).
+func (c *CallContext) CallArg(i int, args ...any) ([]any, error) {
+	v := c.arg(i)
+	if v == nil || v.Type != capi.TFunction {
+		return nil, c.typeError(i, "function")
+	}
+	st := c.st
+	if _, err := st.enter(); err != nil {
+		return nil, err
+	}
+	base := st.c.GetTop()
+	n, extra, err := st.prepareArgs(args)
+	if err != nil {
+		st.c.SetTop(base)
+		return nil, err
+	}
+	// The function goes above the prepared table arguments; the value buffer is untouched.
+	if rc := st.c.PushIndex(int(v.StackIndex)); rc != capi.OK {
+		st.c.SetTop(base)
+		return nil, st.errorFrom(rc)
+	}
+	nres, nread, rc := st.c.PushAndPCall(n)
+	if rc != capi.OK {
+		st.c.SetTop(base)
+		return nil, st.errorFrom(rc)
+	}
+	return st.takeResults(base+extra, nres, nread, base)
+}
+
+// Call calls the global Luau function name (a nested call into Luau).
+func (c *CallContext) Call(name string, args ...any) ([]any, error) {
+	st := c.st
+	if _, err := st.enter(); err != nil {
+		return nil, err
+	}
+	return st.callGlobal(name, args)
+}
+
+// DoString runs src in the calling state (a nested call into Luau).
+func (c *CallContext) DoString(src string) ([]any, error) {
+	st := c.st
+	if _, err := st.enter(); err != nil {
+		return nil, err
+	}
+	base := st.c.GetTop()
+	nres, nread, rc := st.c.DoString(src, "")
+	if rc != capi.OK {
+		return nil, st.errorFrom(rc)
+	}
+	return st.takeResults(base, nres, nread, base)
+}
+
+// PushNil adds a nil result.
+func (c *CallContext) PushNil() {
+	if r := c.raw.AddResult(); r != nil {
+		r.SetNil()
+	}
+}
+
+// PushBool adds a boolean result.
+func (c *CallContext) PushBool(b bool) {
+	if r := c.raw.AddResult(); r != nil {
+		r.SetBool(b)
+	}
+}
+
+// PushNumber adds a number result.
+func (c *CallContext) PushNumber(f float64) {
+	if r := c.raw.AddResult(); r != nil {
+		r.SetNumber(f)
+	}
+}
+
+// PushVector adds a vector result.
+func (c *CallContext) PushVector(v Vector) {
+	if r := c.raw.AddResult(); r != nil {
+		r.SetVector(v.X, v.Y, v.Z)
+	}
+}
+
+// PushString adds a string result (its bytes are copied into C memory, once).
+func (c *CallContext) PushString(s string) {
+	p := c.raw.CopyToScratch(s)
+	if p == nil {
+		panic(newError(KindMemory, "luau: not enough memory for a string result of %d bytes", len(s)))
+	}
+	if r := c.raw.AddResult(); r != nil {
+		r.SetCString(p, len(s))
+	}
+}
+
+// PushArg adds argument i itself as a result (any type, no copy).
+func (c *CallContext) PushArg(i int) {
+	v := c.arg(i)
+	r := c.raw.AddResult()
+	if r == nil {
+		return
+	}
+	if v == nil {
+		r.SetNil()
+		return
+	}
+	r.SetStack(int(v.StackIndex))
+}
+
+// Push adds a result of any convertible Go type (see Value).
+func (c *CallContext) Push(v any) error {
+	switch x := v.(type) {
+	case string:
+		c.PushString(x)
+		return nil
+	case []byte:
+		c.PushString(string(x))
+		return nil
+	}
+	if isScalar(v) {
+		r := c.raw.AddResult()
+		if r == nil {
+			return newError(KindMemory, "luau: not enough memory for results")
+		}
+		off := 0
+		setScalar(r, v, nil, &off)
+		return nil
+	}
+	st := c.st
+	if err := st.push(v, 0); err != nil {
+		return err
+	}
+	r := c.raw.AddResult()
+	if r == nil {
+		return newError(KindMemory, "luau: not enough memory for results")
+	}
+	r.SetStack(st.c.GetTop())
+	return nil
+}
+
+func itoa(i int) string {
+	if i >= 0 && i < 10 {
+		return string(rune('0' + i))
+	}
+	return fmt.Sprint(i)
+}

@@ -1,0 +1,523 @@
+package luau
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"unsafe"
+
+	"github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
+)
+
+// Values crossing the boundary.
+//
+// Luau -> Go (results, Global, CallContext.Arg):
+//
+//	nil                 nil
+//	boolean             bool
+//	number              float64 (integers are exact up to 2^53)
+//	integer             int64
+//	string              string (a copy; byte-exact, NUL bytes kept)
+//	vector              Vector
+//	table               map[any]any (a deep copy; keys are float64, string, bool, ...)
+//	function            *Function (a reference; Release it when done)
+//	userdata, thread,
+//	buffer, light ud.   Opaque (the type only)
+//
+// Go -> Luau (arguments, SetGlobal, CallContext.Push): nil, bool, every integer and float
+// kind (as number), string, []byte (as string), Vector, *Function, and slices, arrays and
+// maps (as tables; map keys must be strings, numbers or bools). Anything else gives an
+// error of kind KindConversion.
+
+// Vector is a Luau vector (3 components).
+type Vector struct{ X, Y, Z float32 }
+
+// Type is a Luau value type.
+type Type int
+
+// The Luau value types (values equal luaw_Type).
+const (
+	TypeNone          Type = Type(capi.TNone)
+	TypeNil           Type = Type(capi.TNil)
+	TypeBoolean       Type = Type(capi.TBoolean)
+	TypeLightUserdata Type = Type(capi.TLightUserdata)
+	TypeNumber        Type = Type(capi.TNumber)
+	TypeInteger       Type = Type(capi.TInteger)
+	TypeVector        Type = Type(capi.TVector)
+	TypeString        Type = Type(capi.TString)
+	TypeTable         Type = Type(capi.TTable)
+	TypeFunction      Type = Type(capi.TFunction)
+	TypeUserdata      Type = Type(capi.TUserdata)
+	TypeThread        Type = Type(capi.TThread)
+	TypeBuffer        Type = Type(capi.TBuffer)
+)
+
+// String returns Luau's name of the type ("number", "string", ...; "no value" for TypeNone).
+func (t Type) String() string {
+	switch t {
+	case TypeNone:
+		return "no value"
+	case TypeNil:
+		return "nil"
+	case TypeBoolean:
+		return "boolean"
+	case TypeLightUserdata, TypeUserdata:
+		return "userdata"
+	case TypeNumber:
+		return "number"
+	case TypeInteger:
+		return "integer"
+	case TypeVector:
+		return "vector"
+	case TypeString:
+		return "string"
+	case TypeTable:
+		return "table"
+	case TypeFunction:
+		return "function"
+	case TypeThread:
+		return "thread"
+	case TypeBuffer:
+		return "buffer"
+	}
+	return "unknown"
+}
+
+// Opaque stands for a Luau value that has no Go form (userdata, thread, buffer).
+type Opaque struct{ Type Type }
+
+// maxDepth bounds table nesting in conversions (and breaks cycles).
+const maxDepth = 100
+
+// isScalar reports whether v converts to a luaw_Value without touching the stack.
+func isScalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, float64, float32, int, int8, int16, int32, int64,
+		uint, uint8, uint16, uint32, uint64, uintptr, string, []byte, Vector:
+		return true
+	}
+	return false
+}
+
+// setScalar writes scalar v into slot; string bytes are copied to buf (C memory) at *off.
+func setScalar(slot *capi.Value, v any, buf []byte, off *int) {
+	switch x := v.(type) {
+	case nil:
+		slot.SetNil()
+	case bool:
+		slot.SetBool(x)
+	case float64:
+		slot.SetNumber(x)
+	case float32:
+		slot.SetNumber(float64(x))
+	case int:
+		slot.SetNumber(float64(x))
+	case int8:
+		slot.SetNumber(float64(x))
+	case int16:
+		slot.SetNumber(float64(x))
+	case int32:
+		slot.SetNumber(float64(x))
+	case int64:
+		slot.SetNumber(float64(x))
+	case uint:
+		slot.SetNumber(float64(x))
+	case uint8:
+		slot.SetNumber(float64(x))
+	case uint16:
+		slot.SetNumber(float64(x))
+	case uint32:
+		slot.SetNumber(float64(x))
+	case uint64:
+		slot.SetNumber(float64(x))
+	case uintptr:
+		slot.SetNumber(float64(x))
+	case Vector:
+		slot.SetVector(x.X, x.Y, x.Z)
+	case string:
+		p := copyInto(buf, off, x)
+		slot.SetCString(p, len(x))
+	case []byte:
+		p := copyInto(buf, off, unsafe.String(unsafe.SliceData(x), len(x)))
+		slot.SetCString(p, len(x))
+	}
+}
+
+func copyInto(buf []byte, off *int, s string) unsafe.Pointer {
+	if len(buf) == 0 {
+		return nil
+	}
+	p := unsafe.Pointer(&buf[*off])
+	*off += copy(buf[*off:], s)
+	return p
+}
+
+func scalarBytes(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []byte:
+		return len(x)
+	}
+	return 0
+}
+
+// prepareArgs writes args into the value buffer. Non-scalar arguments are first pushed on
+// the stack (extra of them) and referenced by index. The caller restores the stack.
+func (st *state) prepareArgs(args []any) (n, extra int, err error) {
+	base := st.c.GetTop()
+	nbytes := 0
+	for _, a := range args {
+		if isScalar(a) {
+			nbytes += scalarBytes(a)
+			continue
+		}
+		if err := st.push(a, 0); err != nil {
+			return 0, 0, err
+		}
+		extra++
+	}
+	if !st.c.Reserve(len(args), nbytes+1) {
+		return 0, 0, newError(KindMemory, "luau: not enough memory for arguments")
+	}
+	vals := st.c.Vals(len(args))
+	buf := st.c.Bytes()
+	off, k := 0, 0
+	for i, a := range args {
+		if isScalar(a) {
+			setScalar(&vals[i], a, buf, &off)
+			continue
+		}
+		k++
+		vals[i].SetStack(base + k)
+	}
+	return len(args), extra, nil
+}
+
+// push pushes one Go value onto the Luau stack.
+func (st *state) push(v any, depth int) error {
+	if isScalar(v) {
+		n := scalarBytes(v)
+		if !st.c.Reserve(1, n+1) {
+			return newError(KindMemory, "luau: not enough memory")
+		}
+		off := 0
+		setScalar(&st.c.Vals(1)[0], v, st.c.Bytes(), &off)
+		if rc := st.c.PushVals(1); rc != capi.OK {
+			return st.errorFrom(rc)
+		}
+		return nil
+	}
+	if depth > maxDepth {
+		return newError(KindConversion, "luau: value nesting deeper than %d (a cycle?)", maxDepth)
+	}
+	switch x := v.(type) {
+	case *Function:
+		if x == nil || x.st != st || x.ref <= 0 {
+			return newError(KindConversion, "luau: *Function from another state or released")
+		}
+		if rc := st.c.PushRef(x.ref); rc != capi.OK {
+			return newError(kindOf(rc), "luau: cannot push function (status %d)", rc)
+		}
+		return nil
+	case []any:
+		if rc := st.c.NewTable(len(x), 0); rc != capi.OK {
+			return st.errorFrom(rc)
+		}
+		for i, e := range x {
+			if err := st.push(e, depth+1); err != nil {
+				return err
+			}
+			if rc := st.c.SetI(-2, int64(i+1)); rc != capi.OK {
+				return st.errorFrom(rc)
+			}
+		}
+		return nil
+	case map[string]any:
+		if rc := st.c.NewTable(0, len(x)); rc != capi.OK {
+			return st.errorFrom(rc)
+		}
+		for k, e := range x {
+			if err := st.push(e, depth+1); err != nil {
+				return err
+			}
+			if rc := st.c.SetField(-2, k); rc != capi.OK {
+				return st.errorFrom(rc)
+			}
+		}
+		return nil
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rc := st.c.NewTable(rv.Len(), 0); rc != capi.OK {
+			return st.errorFrom(rc)
+		}
+		for i := 0; i < rv.Len(); i++ {
+			if err := st.push(rv.Index(i).Interface(), depth+1); err != nil {
+				return err
+			}
+			if rc := st.c.SetI(-2, int64(i+1)); rc != capi.OK {
+				return st.errorFrom(rc)
+			}
+		}
+		return nil
+	case reflect.Map:
+		if rc := st.c.NewTable(0, rv.Len()); rc != capi.OK {
+			return st.errorFrom(rc)
+		}
+		it := rv.MapRange()
+		for it.Next() {
+			key := it.Key().Interface()
+			if s, ok := key.(string); ok {
+				if err := st.push(it.Value().Interface(), depth+1); err != nil {
+					return err
+				}
+				if rc := st.c.SetField(-2, s); rc != capi.OK {
+					return st.errorFrom(rc)
+				}
+				continue
+			}
+			if !isScalar(key) || key == nil {
+				return newError(KindConversion, "luau: unsupported table key type %T", key)
+			}
+			// table[key] = value through a two-value set: push key, value, then rawset via
+			// a helper table is not available; use the numeric path when possible.
+			if f, ok := toFloat(key); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				if err := st.push(it.Value().Interface(), depth+1); err != nil {
+					return err
+				}
+				if rc := st.c.SetI(-2, int64(f)); rc != capi.OK {
+					return st.errorFrom(rc)
+				}
+				continue
+			}
+			return newError(KindConversion, "luau: unsupported table key %v (%T)", key, key)
+		}
+		return nil
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return st.push(nil, depth)
+		}
+	}
+	return newError(KindConversion, "luau: cannot convert %T to a Luau value", v)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// scalarValue converts a scalar luaw_Value (strings copied). ok is false for the others.
+func scalarValue(v *capi.Value) (any, bool) {
+	switch v.Type {
+	case capi.TNil:
+		return nil, true
+	case capi.TBoolean:
+		return v.Bool(), true
+	case capi.TNumber:
+		return v.Number(), true
+	case capi.TInteger:
+		return v.Integer(), true
+	case capi.TString:
+		return strings.Clone(v.BorrowString()), true
+	case capi.TVector:
+		x, y, z := v.Vector()
+		return Vector{x, y, z}, true
+	}
+	return nil, false
+}
+
+// valueFrom converts v (a copy of a luaw_Value whose Luau value is on the stack).
+func (st *state) valueFrom(v capi.Value, depth int) (any, error) {
+	if x, ok := scalarValue(&v); ok {
+		return x, nil
+	}
+	switch v.Type {
+	case capi.TTable:
+		return st.tableAt(int(v.StackIndex), depth+1)
+	case capi.TFunction:
+		return st.newFunction(int(v.StackIndex))
+	}
+	return Opaque{Type: Type(v.Type)}, nil
+}
+
+// valueAt converts the value at absolute stack index idx.
+func (st *state) valueAt(idx, depth int) (any, error) {
+	if !st.c.Reserve(1, 0) {
+		return nil, newError(KindMemory, "luau: not enough memory")
+	}
+	if rc := st.c.ReadVals(idx, 1); rc != capi.OK {
+		return nil, newError(KindArgument, "luau: bad stack index %d", idx)
+	}
+	return st.valueFrom(st.c.Vals(1)[0], depth)
+}
+
+// tableAt copies the table at absolute index idx into a map.
+func (st *state) tableAt(idx, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, newError(KindConversion, "luau: table nesting deeper than %d (a cycle?)", maxDepth)
+	}
+	m := make(map[any]any)
+	top := st.c.GetTop()
+	defer st.c.SetTop(top)
+	if rc := st.c.PushNil(); rc != capi.OK {
+		return nil, st.errorFrom(rc)
+	}
+	for {
+		more, rc := st.c.Next(idx)
+		if rc != capi.OK {
+			return nil, st.errorFrom(rc)
+		}
+		if !more {
+			return m, nil
+		}
+		if !st.c.Reserve(2, 0) || st.c.ReadVals(top+1, 2) != capi.OK {
+			return nil, newError(KindMemory, "luau: cannot read table entry")
+		}
+		kv := st.c.Vals(2)
+		kc, vc := kv[0], kv[1]
+		k, err := st.valueFrom(kc, depth)
+		if err != nil {
+			return nil, err
+		}
+		if !reflect.TypeOf(k).Comparable() {
+			return nil, newError(KindConversion, "luau: table used as a table key cannot be converted")
+		}
+		val, err := st.valueFrom(vc, depth)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = val
+		st.c.SetTop(top + 1) // keep the key for the next luaw_next
+	}
+}
+
+// takeResults converts the nres results at first+1.. (nread of them already in the value
+// buffer), then sets the stack top to restore.
+func (st *state) takeResults(first, nres, nread, restore int) ([]any, error) {
+	if nres == 0 {
+		if first != restore {
+			st.c.SetTop(restore)
+		}
+		return nil, nil
+	}
+	defer st.c.SetTop(restore)
+	if nread < nres {
+		if !st.c.Reserve(nres, 0) || st.c.ReadVals(first+1, nres) != capi.OK {
+			return nil, newError(KindMemory, "luau: cannot read %d results", nres)
+		}
+	}
+	vals := st.c.Vals(nres)
+	out := make([]any, nres)
+	var rich []int
+	for i := range vals {
+		x, ok := scalarValue(&vals[i])
+		if !ok {
+			rich = append(rich, i)
+			continue
+		}
+		out[i] = x
+	}
+	if len(rich) > 0 {
+		saved := make([]capi.Value, len(rich))
+		for j, i := range rich {
+			saved[j] = vals[i]
+		}
+		for j, i := range rich {
+			x, err := st.valueFrom(saved[j], 0)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = x
+		}
+	}
+	return out, nil
+}
+
+// Function is a reference to a Luau function held by the host. It belongs to its State
+// and is usable until Release or the State's Close.
+type Function struct {
+	st  *state
+	ref int32
+}
+
+func (st *state) newFunction(idx int) (*Function, error) {
+	ref, rc := st.c.Ref(idx)
+	if rc != capi.OK {
+		return nil, st.errorFrom(rc)
+	}
+	return &Function{st: st, ref: ref}, nil
+}
+
+// Call calls the function with args and returns its results.
+func (f *Function) Call(args ...any) ([]any, error) {
+	st := f.st
+	outer, err := st.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer st.leave(outer)
+	if f.ref <= 0 {
+		return nil, newError(KindArgument, "luau: function was released")
+	}
+	return st.callRef(f.ref, args)
+}
+
+func (st *state) callRef(ref int32, args []any) ([]any, error) {
+	base := st.c.GetTop()
+	n, extra, err := st.prepareArgs(args)
+	if err != nil {
+		st.c.SetTop(base)
+		return nil, err
+	}
+	if rc := st.c.PushRef(ref); rc != capi.OK {
+		st.c.SetTop(base)
+		return nil, newError(kindOf(rc), "luau: cannot push function (status %d)", rc)
+	}
+	nres, nread, rc := st.c.PushAndPCall(n)
+	if rc != capi.OK {
+		st.c.SetTop(base)
+		return nil, st.errorFrom(rc)
+	}
+	return st.takeResults(base+extra, nres, nread, base)
+}
+
+// Release drops the reference. It is idempotent; the Function is unusable afterwards.
+func (f *Function) Release() {
+	st := f.st
+	outer, err := st.enter()
+	if err != nil {
+		return // closed: the reference died with the state
+	}
+	defer st.leave(outer)
+	if f.ref > 0 {
+		st.c.Unref(f.ref)
+		f.ref = 0
+	}
+}
