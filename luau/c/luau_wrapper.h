@@ -275,7 +275,9 @@ typedef struct luaw_Call {
 
     const char* error_message;  /* LUAW_CB_ERROR / PANIC: message (C memory, e.g. scratch) */
     size_t error_message_len;
-    uint64_t error_token;       /* host's handle of the original error, 0 = none */
+    uint64_t error_token;       /* host's handle of the original error; nonzero makes an
+                                   escaped error LUAW_ERRHOST with this token, 0 makes it a
+                                   plain LUAW_ERRRUN */
 } luaw_Call;
 
 /* Grows call->results to hold at least n values (existing values kept). */

@@ -157,9 +157,13 @@ extern "C" int trampoline(lua_State* L)
     {
         const char* msg = call.error_message ? call.error_message : "host function failed";
         size_t len = call.error_message ? call.error_message_len : std::strlen(msg);
-        if (S->host_errors.size() >= kMaxPendingHostErrors)
-            S->host_errors.erase(S->host_errors.begin());
-        S->host_errors.push_back(PendingHostError{call.error_token, std::string(msg, len)});
+        // Only errors the host can identify (token != 0) are remembered for LUAW_ERRHOST.
+        if (call.error_token != 0)
+        {
+            if (S->host_errors.size() >= kMaxPendingHostErrors)
+                S->host_errors.erase(S->host_errors.begin());
+            S->host_errors.push_back(PendingHostError{call.error_token, std::string(msg, len)});
+        }
         raise_message(S, L, msg, len);
     }
     if (!S->panicking)
