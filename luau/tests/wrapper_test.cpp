@@ -224,6 +224,10 @@ TEST_F(Wrapper, HostErrorEscapesWithItsToken)
     ASSERT_EQ(run("fail()"), LUAW_ERRHOST);
     EXPECT_EQ(err.host_token, 42u);
     EXPECT_EQ(message(), "host said no");
+    // A host error without a token (e.g. "not registered") stays a plain runtime error.
+    reg("anonymous", [](luaw_Call* call) { return TestHost::fail(call, "no token"); });
+    ASSERT_EQ(run("anonymous()"), LUAW_ERRRUN);
+    EXPECT_EQ(err.host_token, 0u);
     // A script error that merely looks different is not the host's.
     ASSERT_EQ(run("local ok, e = pcall(fail) error('wrapped: ' .. e)"), LUAW_ERRRUN);
     EXPECT_EQ(err.host_token, 0u);
@@ -421,7 +425,7 @@ TEST_F(Wrapper, TablesThroughProtectedOps)
         int32_t t = 0;
         int32_t rc = luaw_getfield(S, 1, "x", 1, &t, &e);
         if (rc != LUAW_OK)
-            return TestHost::fail(call, "caught: " + std::string(e.message, e.message_len));
+            return TestHost::fail(call, "caught: " + std::string(e.message, e.message_len), 11);
         return LUAW_CB_OK;
     });
     ASSERT_EQ(run("return sum({1, 2, 3.5})"), LUAW_OK) << message();
