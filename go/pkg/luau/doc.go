@@ -1,0 +1,34 @@
+// Package luau embeds Luau (https://luau.org) in Go programs through luau-embed's shared
+// C wrapper (luau/c/luau_wrapper.h), the same one the Rust crate uses.
+//
+// A State is one Luau VM:
+//
+//	s, err := luau.New()
+//	defer s.Close()
+//	results, err := s.DoString(`return 1 + 2`)
+//
+// Go functions become Luau functions with RegisterFunc. A host function reads its
+// arguments from a CallContext and pushes its results to it; nil, boolean, number, string
+// and vector arguments and results cross cgo once per call, and string arguments are
+// borrowed from Luau, not copied.
+//
+// # Errors
+//
+// Every error is an *Error with a Kind (one per status code of the C ABI, plus
+// KindClosed, KindConcurrentUse and KindConversion), a Message and, for runtime errors, a
+// Traceback. No Luau error ever unwinds through a Go frame: the wrapper raises it only
+// after the Go host function has returned.
+//
+// A host function's error becomes a Luau error that pcall can catch; if it escapes the
+// script, the caller gets KindHost and errors.Is / errors.As find the original error. A
+// host function's panic becomes a Luau error that pcall cannot swallow, and the original
+// panic value is re-panicked on the calling goroutine when the outermost call returns.
+//
+// # Concurrency
+//
+// A State is used by one goroutine at a time; a second goroutine entering it gets
+// KindConcurrentUse (detected, never corrupted). A host function may use its own State
+// again (nested calls), to any depth the C stack allows. Distinct States are independent
+// and may run on different goroutines in parallel; the global function registry takes no
+// lock on the call path.
+package luau
