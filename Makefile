@@ -11,7 +11,7 @@ GO          ?= go
 CARGO       ?= cargo
 GOFLAGS_ALL := GOTOOLCHAIN=local CGO_ENABLED=1
 
-.PHONY: test demo matrix bench native native-check cpp-test go-test rust-test lint header-check bazel-offline clean
+.PHONY: test demo matrix bench native native-check cpp-test go-test rust-test tools-test lint header-check clean
 
 ## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG); Go links it.
 native: $(NATIVE)/libluau_embed.a
@@ -44,9 +44,20 @@ rust-test:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) test --workspace --locked
 
+tools-test:
+	@cd tools && python3 -m unittest -q matrix_parity_test 2>&1 | tail -n 1
+	@python3 tools/matrix_parity.py --validate-only
+
+## matrix: both runners on tests/matrix/cases, then the parity check (one summary line).
+matrix: native
+	@rm -rf target/matrix && mkdir -p target/matrix
+	@$(GOFLAGS_ALL) $(GO) test -count=1 -run '^TestMatrix$$' ./go/... >target/matrix/go.log 2>&1 || true
+	@$(CARGO) test --quiet --locked -p luau-embed --test matrix >target/matrix/rust.log 2>&1 || true
+	@python3 tools/matrix_parity.py
+
 lint: header-check
 
-test: header-check cpp-test go-test rust-test
+test: header-check tools-test cpp-test go-test rust-test matrix
 	@echo "make test: all suites passed"
 
 demo: native

@@ -51,6 +51,8 @@ do_setup() {
     fi
     if [ ! -x "$ROOT/usr/bin/apt-get" ] || [ ! -f "$ROOT/.debootstrap-done" ]; then
       log "debootstrap sid into $ROOT (a few minutes)"
+      do_umount
+      if grep -q " $ROOT/" /proc/mounts; then skip "refusing to delete $ROOT: something is still mounted below it"; fi
       rm -rf "$ROOT"
       debootstrap --variant=minbase sid "$ROOT" http://deb.debian.org/debian >"$ROOT.debootstrap.log" 2>&1 ||
         { tail -n 20 "$ROOT.debootstrap.log" >&2; skip "debootstrap sid failed (log: $ROOT.debootstrap.log)"; }

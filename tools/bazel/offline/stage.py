@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""OFFLINE VERIFICATION ONLY: build the staging directory used by `make bazel-offline`.
+
+Writes, under --stage (seen from the host; --stage-in-chroot is the same directory seen
+from inside the Debian sid chroot):
+
+  rules_rust/     Debian's rules_rust 0.54.1 as a symlink farm, plus
+                  crate_universe/extensions.bzl (the current name of its extension file)
+  rust/           a repository over the installed rustup toolchain (bin/, lib/ symlinks)
+                  that stands in for rules_rust's @rust_toolchains and @rust_host_tools
+  googletest/     Debian's googletest sources with BUILD targets named as in the BCR
+  cargo-bazel     crate_universe's generator (cargo install cargo-bazel 0.15.0)
+  repo_cache/     a Bazel repository cache (content_addressable/sha256/<sha>/file) filled
+                  from cargo's download cache with every crate pinned in Cargo.lock
+                  (luau0-src included) and rules_rust's tinyjson: no Bazel download at all
+  offline.bazelrc the flags that wire all of the above in
+"""
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import sys
+
+DEBIAN_RULES_RUST = "/usr/share/bazel/rules/rust"
+GOOGLETEST_SRC = "/usr/src/googletest"
+PLACEHOLDERS = ["apple_support", "protobuf", "aspect_rules_js", "zlib", "buildozer"]
+
+
+def fresh_dir(path):
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+
+
+def symlink(target, link):
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(target, link)
+
+
+def stage_rules_rust(args, out):
+    """Symlink farm over Debian's rules_rust with crate_universe/extensions.bzl added."""
+    host_src = args.chroot + DEBIAN_RULES_RUST
+    if not os.path.isdir(host_src):
+        sys.exit("stage: %s missing (bazel-rules-rust not installed?)" % host_src)
+    fresh_dir(out)
+    for name in os.listdir(host_src):
+        if name != "crate_universe":
+            symlink(os.path.join(DEBIAN_RULES_RUST, name), os.path.join(out, name))
+    cu = os.path.join(out, "crate_universe")
+    os.makedirs(cu)
+    for name in os.listdir(os.path.join(host_src, "crate_universe")):
+        symlink(os.path.join(DEBIAN_RULES_RUST, "crate_universe", name), os.path.join(cu, name))
+    if not os.path.exists(os.path.join(host_src, "crate_universe", "extensions.bzl")):
+        shutil.copy(os.path.join(args.templates, "rust", "crate_universe_extensions.bzl"),
+                    os.path.join(cu, "extensions.bzl"))
+
+
+def stage_rust(args, out):
+    fresh_dir(out)
+    shutil.copy(os.path.join(args.templates, "rust", "BUILD.bazel"), os.path.join(out, "BUILD.bazel"))
+    open(os.path.join(out, "WORKSPACE"), "w").close()
+    # The rustup directories are bind-mounted at the same path inside the chroot.
+    symlink(os.path.join(args.rust_sysroot, "bin"), os.path.join(out, "bin"))
+    symlink(os.path.join(args.rust_sysroot, "lib"), os.path.join(out, "lib"))
+
+
+def stage_googletest(args, out):
+    if not os.path.isdir(args.chroot + GOOGLETEST_SRC + "/googletest/src"):
+        sys.exit("stage: %s missing (googletest not installed in the chroot?)" % GOOGLETEST_SRC)
+    fresh_dir(out)
+    for f in ("MODULE.bazel", "BUILD.bazel"):
+        shutil.copy(os.path.join(args.templates, "googletest", f), os.path.join(out, f))
+    open(os.path.join(out, "WORKSPACE"), "w").close()
+    symlink(GOOGLETEST_SRC + "/googletest", os.path.join(out, "googletest"))
+
+
+def lock_packages(cargo_lock):
+    """(name, version, checksum) of every crates.io package in Cargo.lock."""
+    text = open(cargo_lock).read()
+    out = []
+    for block in text.split("[[package]]")[1:]:
+        fields = dict(re.findall(r'^(\w+) = "([^"]*)"', block, re.M))
+        if "checksum" in fields:
+            out.append((fields["name"], fields["version"], fields["checksum"]))
+    return out
+
+
+def stage_repo_cache(args, out):
+    cas = os.path.join(out, "content_addressable", "sha256")
+    os.makedirs(cas, exist_ok=True)
+    wanted = ["%s-%s" % (n, v) for n, v, _ in lock_packages(args.cargo_lock)] + args.extra_crate
+    missing = []
+    for stem in wanted:
+        src = os.path.join(args.crate_cache, stem + ".crate")
+        if not os.path.exists(src):
+            missing.append(stem)
+            continue
+        data = open(src, "rb").read()
+        sha = hashlib.sha256(data).hexdigest()
+        dst_dir = os.path.join(cas, sha)
+        if not os.path.exists(os.path.join(dst_dir, "file")):
+            os.makedirs(dst_dir, exist_ok=True)
+            with open(os.path.join(dst_dir, "file"), "wb") as f:
+                f.write(data)
+    if missing:
+        sys.exit("stage: not in cargo's cache (run cargo fetch): " + ", ".join(missing))
+    return len(wanted)
+
+
+def write_bazelrc(args, path):
+    s = args.stage_in_chroot
+    mods = os.path.join(args.workspace, "tools", "bazel", "offline")
+    lines = [
+        "# OFFLINE VERIFICATION ONLY - generated by tools/bazel/offline/stage.py for make bazel-offline.",
+        "# Debian's /etc/bazel/bazelrc already overrides platforms, rules_cc, rules_java,",
+        "# bazel_skylib, bazel_features, rules_license, rules_python, rules_proto.",
+        "common --lockfile_mode=off",
+        "common --nosandbox_debug",
+        "common --symlink_prefix=/",
+        "common --repository_cache=%s/repo_cache" % s,
+        "common --override_module=rules_rust=%s/rules_rust" % s,
+        "common --override_module=googletest=%s/googletest" % s,
+        "common --override_module=rules_go=%s/modules/rules_go" % mods,
+        "common --override_module=gazelle=%s/modules/gazelle" % mods,
+    ]
+    lines += ["common --override_module=%s=%s/placeholders/%s" % (p, mods, p) for p in PLACEHOLDERS]
+    lines += [
+        # rules_rust's toolchain hub and host tools -> the installed rustup toolchain.
+        "common --override_repository=rules_rust~~rust~rust_toolchains=%s/rust" % s,
+        "common --override_repository=rules_rust~~rust_host_tools~rust_host_tools=%s/rust" % s,
+        "common --repo_env=CARGO_BAZEL_GENERATOR_URL=file://%s/cargo-bazel" % s,
+        "common --repo_env=CARGO_BAZEL_ISOLATED=false",
+        # The rules_go stand-in runs `go` with these caches.
+        "build --action_env=LUAW_OFFLINE_GOMODCACHE=%s" % args.gomodcache,
+        "build --action_env=LUAW_OFFLINE_GOCACHE=/root/.cache/luau-embed-offline/go-build",
+        "build --sandbox_writable_path=/root/.cache/luau-embed-offline/go-build",
+        "build --jobs=2",
+        "",
+    ]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--stage", required=True)
+    p.add_argument("--stage-in-chroot", required=True)
+    p.add_argument("--chroot", required=True)
+    p.add_argument("--workspace", required=True)
+    p.add_argument("--rust-sysroot", required=True)
+    p.add_argument("--cargo-bazel", required=True)
+    p.add_argument("--crate-cache", required=True)
+    p.add_argument("--cargo-lock", required=True)
+    p.add_argument("--extra-crate", action="append", default=[])
+    p.add_argument("--gomodcache", required=True)
+    args = p.parse_args()
+    args.templates = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+
+    os.makedirs(args.stage, exist_ok=True)
+    os.makedirs(args.chroot + "/root/.cache/luau-embed-offline/go-build", exist_ok=True)
+    stage_rules_rust(args, os.path.join(args.stage, "rules_rust"))
+    stage_rust(args, os.path.join(args.stage, "rust"))
+    stage_googletest(args, os.path.join(args.stage, "googletest"))
+    shutil.copy(args.cargo_bazel, os.path.join(args.stage, "cargo-bazel"))
+    n = stage_repo_cache(args, os.path.join(args.stage, "repo_cache"))
+    write_bazelrc(args, os.path.join(args.stage, "offline.bazelrc"))
+    print("stage: %d crates in the repository cache" % n)
+
+
+if __name__ == "__main__":
+    main()
