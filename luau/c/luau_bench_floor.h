@@ -1,0 +1,40 @@
+/*
+** luau_bench_floor.h: the benchmark floor. Raw lua_CFunctions (no trampoline, no host
+** language) that the Go and Rust benchmarks register next to their own host functions and
+** call from the identical Luau loop, so every benchmark reports a ratio to what Luau itself
+** costs. Not part of the library's API; used only by benchmarks and their tests.
+*/
+#ifndef LUAU_BENCH_FLOOR_H
+#define LUAU_BENCH_FLOOR_H
+
+#include "luau_wrapper.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum luaw_FloorFunction {
+    LUAW_FLOOR_NOOP = 0,          /* f() -> nothing */
+    LUAW_FLOOR_ADD = 1,           /* f(a, b) -> a + b */
+    LUAW_FLOOR_STRING16 = 2,      /* f() -> a 16-byte string */
+    LUAW_FLOOR_ERROR = 3,         /* f() -> raises "floor error" with lua_error */
+    LUAW_FLOOR_ECHO_DISTINCT = 4  /* f(s) -> a distinct string of the same length */
+} luaw_FloorFunction;
+
+/* Stores raw C function `which` as global `name` (name borrowed). Protected; a status. */
+int32_t luaw_floor_register(luaw_State* S, int32_t which, const char* name, size_t name_len) LUAW_NOEXCEPT;
+
+/* Registers `count` raw C functions as globals "<prefix>1" .. "<prefix>count" in one call
+** (the floor of register_1000_funcs). */
+int32_t luaw_floor_register_many(luaw_State* S, int32_t which, const char* prefix, size_t prefix_len,
+                                 int32_t count) LUAW_NOEXCEPT;
+
+/* Calls the Luau function held by `ref` with one number and returns its number result,
+** straight through lua_pcall (the floor of luau_call_from_host). */
+int32_t luaw_floor_call_ref(luaw_State* S, int32_t ref, double arg, double* result) LUAW_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LUAU_BENCH_FLOOR_H */
