@@ -273,8 +273,9 @@ func (c *CallContext) ArgError(i int, msg string) error {
 	return errors.New("bad argument #" + itoa(i) + " to '" + c.name + "' (" + msg + ")")
 }
 
+// typeError reports a missing argument as nil (the catalogue's wording, shared with Rust).
 func (c *CallContext) typeError(i int, want string) error {
-	got := "no value"
+	got := "nil"
 	if v := c.arg(i); v != nil {
 		got = Type(v.Type).String()
 	}
@@ -345,6 +346,24 @@ func (c *CallContext) Arg(i int) (any, error) {
 		return x, nil
 	}
 	return c.st.valueFrom(*v, 0)
+}
+
+// ArgRef refers to an argument of a running host function. Passed as an argument to a
+// nested call (Call, CallArg) or to Push, it stands for the argument's Luau value itself:
+// no conversion, tables and functions keep their identity. Valid during the call only.
+type ArgRef struct {
+	c   *CallContext
+	raw *capi.Call
+	idx int32
+}
+
+// Ref returns a reference to argument i (see ArgRef); a missing argument refers to nil.
+func (c *CallContext) Ref(i int) ArgRef {
+	v := c.arg(i)
+	if v == nil {
+		return ArgRef{c: c, raw: c.raw}
+	}
+	return ArgRef{c: c, raw: c.raw, idx: v.StackIndex}
 }
 
 // Field returns t[key] of table argument i (metamethods run, protected).

@@ -32,7 +32,7 @@ func TestRegisterAndCall(t *testing.T) {
 		t.Fatalf("pcall(add, 1, 'x') = %#v, %v", got, err)
 	}
 	got, _ = s.DoString("return pcall(add, 1)")
-	if got[1] != "bad argument #2 to 'add' (number expected, got no value)" {
+	if got[1] != "bad argument #2 to 'add' (number expected, got nil)" {
 		t.Fatalf("missing argument: %#v", got)
 	}
 }

@@ -212,6 +212,17 @@ func (st *state) push(v any, depth int) error {
 		return newError(KindConversion, "luau: value nesting deeper than %d (a cycle?)", maxDepth)
 	}
 	switch x := v.(type) {
+	case ArgRef:
+		if x.c == nil || x.c.st != st || x.raw == nil || x.c.raw != x.raw {
+			return newError(KindConversion, "luau: ArgRef used outside its call")
+		}
+		if x.idx == 0 {
+			return st.push(nil, depth)
+		}
+		if rc := st.c.PushIndex(int(x.idx)); rc != capi.OK {
+			return st.errorFrom(rc)
+		}
+		return nil
 	case *Function:
 		if x == nil || x.st != st || x.ref <= 0 {
 			return newError(KindConversion, "luau: *Function from another state or released")
