@@ -53,6 +53,11 @@ SUPPORTED_LOCK_VERSION = 3
 # ---------------------------------------------------------------------------------------
 # repository files
 
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
 def repo_files(root):
     """Tracked and untracked-but-not-ignored files, relative paths."""
     try:
@@ -72,7 +77,7 @@ def bazel_ignored(root):
     path = os.path.join(root, ".bazelignore")
     if not os.path.exists(path):
         return []
-    lines = [l.strip().rstrip("/") for l in open(path)]
+    lines = [l.strip().rstrip("/") for l in read_text(path).splitlines()]
     return [l for l in lines if l and not l.startswith("#")]
 
 
@@ -85,7 +90,7 @@ def under(path, prefix):
 
 def parse_starlark(path):
     try:
-        return ast.parse(open(path).read(), filename=path)
+        return ast.parse(read_text(path), filename=path)
     except SyntaxError as e:
         raise SystemExit("bazel-consistency: cannot parse %s: %s" % (path, e))
 
@@ -204,7 +209,7 @@ def kwargs(call):
 
 
 def lock_packages(root):
-    text = open(os.path.join(root, "Cargo.lock")).read()
+    text = read_text(os.path.join(root, "Cargo.lock"))
     version = re.search(r"^version = (\d+)", text, re.M)
     pkgs = []
     for block in text.split("[[package]]")[1:]:
@@ -247,7 +252,7 @@ def check_cargo(root, problems):
         problems.append("cargo: Cargo.lock is version %s; keep version = %d (the offline lane's cargo-bazel "
                         "0.15 cannot read newer lockfiles; cargo keeps an existing v3 file as it is)"
                         % (lock_version, SUPPORTED_LOCK_VERSION))
-    text = open(os.path.join(root, "Cargo.toml")).read()
+    text = read_text(os.path.join(root, "Cargo.toml"))
     if tomllib:
         members = tomllib.loads(text).get("workspace", {}).get("members", [])
     else:
@@ -274,7 +279,7 @@ BAZEL_TAG = re.compile(r"^//go:build .*!luau_bazel", re.M)
 def check_cgo(root, files, problems):
     for f in files:
         if f.endswith(".go"):
-            text = open(os.path.join(root, f), errors="replace").read()
+            text = read_text(os.path.join(root, f))
             if CGO_NATIVE_LINK.search(text) and not BAZEL_TAG.search(text):
                 problems.append("cgo: %s links the native archive (#cgo LDFLAGS) without `//go:build !luau_bazel`;"
                                 " under Bazel the wrapper comes from cdeps and that link would fail" % f)
