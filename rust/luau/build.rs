@@ -1,0 +1,182 @@
+//! Builds Luau (Common, Ast, Bytecode, Compiler, VM) and the shared C++ wrapper
+//! (`luau/c/src/*.cpp`) into two static libraries, mirroring `luau/CMakeLists.txt`:
+//! the same file set, C++17, the one config header `luau/c/luau_config.h` forced into every
+//! translation unit, `-fno-math-errno`, no warnings for Luau's own files.
+//!
+//! The C++ is always built at `-O2` (an unoptimised VM makes debug test runs crawl). Debug
+//! profiles add `LUAU_ENABLE_ASSERT` (Luau's API misuse checks); every other profile defines
+//! `NDEBUG` (Luau's asserts cost about a quarter of VM speed).
+//!
+//! Luau's sources come from the `luau0-src` crate pinned in Cargo.lock (a build-dependency
+//! only so that cargo downloads and checksums it); `LUAU_SRC_DIR` overrides the location.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The exact luau0-src version whose sources we compile (keep in step with Cargo.toml).
+const LUAU0_SRC_VERSION: &str = "0.23.0+luau745";
+
+const LUAU_LIB: &str = "luau_embed_vm";
+const WRAPPER_LIB: &str = "luau_embed_wrapper";
+
+/// Luau's components, in dependency order.
+const COMPONENTS: [&str; 5] = ["Common", "Ast", "Bytecode", "Compiler", "VM"];
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let repo = manifest_dir
+        .join("../..")
+        .canonicalize()
+        .expect("the crate lives at <repo>/rust/luau");
+    let wrapper_dir = repo.join("luau/c");
+    let config_header = wrapper_dir.join("luau_config.h");
+    assert!(
+        config_header.is_file(),
+        "missing {}: the crate must be built inside the luau-embed repository",
+        config_header.display()
+    );
+
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={}", wrapper_dir.display());
+    println!("cargo:rerun-if-env-changed=LUAU_SRC_DIR");
+    println!("cargo:rerun-if-env-changed=CARGO_HOME");
+
+    let luau = luau_source_dir();
+    let debug_profile = env::var("PROFILE").map(|p| p == "debug").unwrap_or(false);
+
+    // Luau first (cached across wrapper edits), then the wrapper; both without cc's own link
+    // directives so that the order below is the link order: the wrapper, then Luau.
+    build_luau_once(&luau, &wrapper_dir, &config_header, debug_profile);
+    let wrapper_sources = cpp_files(&wrapper_dir.join("src"));
+    assert!(
+        !wrapper_sources.is_empty(),
+        "no wrapper sources in {}",
+        wrapper_dir.join("src").display()
+    );
+    base_build(&luau, &wrapper_dir, &config_header, debug_profile)
+        .warnings(true)
+        .extra_warnings(true)
+        .files(&wrapper_sources)
+        .compile(WRAPPER_LIB);
+
+    let out_dir = env::var("OUT_DIR").expect("OUT_DIR");
+    println!("cargo:rustc-link-search=native={out_dir}");
+    println!("cargo:rustc-link-lib=static={WRAPPER_LIB}");
+    println!("cargo:rustc-link-lib=static={LUAU_LIB}");
+    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let stdlib = match target_os.as_str() {
+        "macos" | "ios" | "freebsd" | "openbsd" => "c++",
+        _ => "stdc++",
+    };
+    println!("cargo:rustc-link-lib={stdlib}");
+}
+
+/// Compiles Luau's own sources into `libluau_embed_vm.a`, unless OUT_DIR already holds that
+/// archive built from the same sources with the same flags: wrapper edits then rebuild only
+/// the wrapper (a cold Luau build takes minutes on two cores).
+fn build_luau_once(luau: &Path, wrapper_dir: &Path, config_header: &Path, debug: bool) {
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let archive = out_dir.join(format!("lib{LUAU_LIB}.a"));
+    let stamp_path = out_dir.join(format!("{LUAU_LIB}.stamp"));
+
+    let mut build = base_build(luau, wrapper_dir, config_header, debug);
+    build.warnings(false).flag("-w").debug(false);
+    let mut files = Vec::new();
+    for component in COMPONENTS {
+        files.extend(cpp_files(&luau.join(component).join("src")));
+    }
+    build.files(&files);
+
+    // What the archive depends on: the compiler command line (flags, defines, includes), the
+    // file list and the config header's contents.
+    let command = build.get_compiler().to_command();
+    let config = fs::read(config_header).expect("read luau_config.h");
+    let stamp = format!(
+        "{command:?}\n{files:?}\n{}",
+        String::from_utf8_lossy(&config)
+    );
+    if archive.is_file() && fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return;
+    }
+    let _ = fs::remove_file(&stamp_path);
+    build.compile(LUAU_LIB);
+    fs::write(&stamp_path, stamp).expect("write the Luau build stamp");
+}
+
+/// The flags every translation unit gets (Luau's and the wrapper's).
+fn base_build(luau: &Path, wrapper_dir: &Path, config_header: &Path, debug: bool) -> cc::Build {
+    let mut build = cc::Build::new();
+    build
+        .cpp(true)
+        .std("c++17")
+        .cpp_link_stdlib(None)
+        .cargo_metadata(false)
+        .opt_level(2)
+        .flag("-include")
+        .flag(config_header.to_str().expect("utf-8 path"))
+        .flag("-fno-math-errno");
+    for component in COMPONENTS {
+        build.include(luau.join(component).join("include"));
+    }
+    build.include(luau.join("VM/src")).include(wrapper_dir);
+    if debug {
+        build.define("LUAU_ENABLE_ASSERT", None);
+    } else {
+        build.define("NDEBUG", None);
+    }
+    build
+}
+
+/// All `*.cpp` files directly in `dir`, sorted (an absent directory has none).
+fn cpp_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "cpp"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `LUAU_SRC_DIR`, else `$CARGO_HOME/registry/src/*/luau0-src-<version>/luau`.
+fn luau_source_dir() -> PathBuf {
+    if let Some(dir) = env::var_os("LUAU_SRC_DIR") {
+        let dir = PathBuf::from(dir);
+        check_luau_dir(&dir, "LUAU_SRC_DIR");
+        return dir;
+    }
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("neither CARGO_HOME nor HOME is set");
+    let registry = cargo_home.join("registry/src");
+    let wanted = format!("luau0-src-{LUAU0_SRC_VERSION}");
+    let mut found: Vec<PathBuf> = fs::read_dir(&registry)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join(&wanted).join("luau"))
+        .filter(|p| p.join("VM/include/lua.h").is_file())
+        .collect();
+    found.sort();
+    let dir = found.into_iter().next().unwrap_or_else(|| {
+        panic!(
+            "Luau sources not found under {}/*/{wanted}/luau; run `cargo fetch` or set LUAU_SRC_DIR",
+            registry.display()
+        )
+    });
+    println!("cargo:rerun-if-changed={}", dir.display());
+    dir
+}
+
+fn check_luau_dir(dir: &Path, origin: &str) {
+    assert!(
+        dir.join("VM/include/lua.h").is_file(),
+        "{origin}={} is not Luau's source directory (no VM/include/lua.h)",
+        dir.display()
+    );
+}

@@ -1,0 +1,288 @@
+//! Errors: one kind per C status code, message, traceback, and the host's original error.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::ffi;
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed host error, as host functions raise them.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, one to one with the wrapper's status codes (see `docs/bindings.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// `LUAW_ERRRUN`: a runtime error in a script.
+    Runtime,
+    /// `LUAW_ERRSYNTAX`: a compile error (the message has the line number).
+    Syntax,
+    /// `LUAW_ERRMEM`: out of memory, or over the state's memory limit.
+    Memory,
+    /// `LUAW_ERRERR`: an error while handling an error.
+    ErrorHandler,
+    /// `LUAW_ERRHOST`: a host function's error escaped the script; [`Error::source`] is the
+    /// host's original error.
+    Host,
+    /// `LUAW_ERRPANIC`: a host function panicked. Only nested calls see this kind: the
+    /// outermost call resumes the panic instead of returning.
+    Panic,
+    /// `LUAW_ERRARG`: an argument was rejected (bad argument to a host function, unknown name
+    /// to `unregister_func`, a value that cannot be pushed, ...).
+    Argument,
+    /// `LUAW_ERRBUSY`: not allowed while a call is running.
+    Busy,
+    /// `LUAW_ERRABI`: this crate and the linked wrapper disagree on the ABI.
+    Abi,
+    /// A value could not be converted (binding only).
+    Conversion,
+}
+
+impl ErrorKind {
+    /// Maps a wrapper status (non-zero) to its kind. Unknown statuses map to `Runtime`.
+    pub(crate) fn from_status(status: i32) -> ErrorKind {
+        match status {
+            ffi::LUAW_ERRRUN => ErrorKind::Runtime,
+            ffi::LUAW_ERRSYNTAX => ErrorKind::Syntax,
+            ffi::LUAW_ERRMEM => ErrorKind::Memory,
+            ffi::LUAW_ERRERR => ErrorKind::ErrorHandler,
+            ffi::LUAW_ERRHOST => ErrorKind::Host,
+            ffi::LUAW_ERRPANIC => ErrorKind::Panic,
+            ffi::LUAW_ERRARG => ErrorKind::Argument,
+            ffi::LUAW_ERRBUSY => ErrorKind::Busy,
+            ffi::LUAW_ERRABI => ErrorKind::Abi,
+            // LUAW_YIELD is reserved: a yield across the boundary is reported as a runtime error.
+            ffi::LUAW_YIELD => ErrorKind::Runtime,
+            _ => ErrorKind::Runtime,
+        }
+    }
+
+    /// The kind's shared name (the test matrix's `error.kind`): `"runtime"`, `"syntax"`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Runtime => "runtime",
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::Memory => "memory",
+            ErrorKind::ErrorHandler => "error_handler",
+            ErrorKind::Host => "host",
+            ErrorKind::Panic => "panic",
+            ErrorKind::Argument => "argument",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Abi => "abi",
+            ErrorKind::Conversion => "conversion",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from Luau, the wrapper, or a host function.
+///
+/// Every variant has a [`kind`](Error::kind), a [`message`](Error::message) and a
+/// [`traceback`](Error::traceback) (empty when there is none). A host function's error that
+/// escaped a script is [`Error::Host`], whose [`source`](StdError::source) is the very error
+/// the host function returned: downcast it to get it back.
+///
+/// Errors are `Send + Sync + Clone` (the host's error is shared through an `Arc`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error raised by Luau or the wrapper (every kind but `Host`).
+    Luau {
+        /// The kind (never `Host`).
+        kind: ErrorKind,
+        /// The message, e.g. `[string "chunk"]:3: attempt to call a nil value`.
+        message: String,
+        /// The Luau call stack at the error (`stack traceback:` ...), or empty.
+        traceback: String,
+    },
+    /// A host function's error that escaped the script unhandled.
+    Host {
+        /// The message the script saw (the host error's text).
+        message: String,
+        /// The Luau call stack at the error.
+        traceback: String,
+        /// The host's original error, when it is known.
+        source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+    },
+}
+
+impl Error {
+    /// A new error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        if kind == ErrorKind::Host {
+            return Error::Host {
+                message: message.into(),
+                traceback: String::new(),
+                source: None,
+            };
+        }
+        Error::Luau {
+            kind,
+            message: message.into(),
+            traceback: String::new(),
+        }
+    }
+
+    /// Wraps a host error: a host function returning it raises a Luau error whose message is
+    /// exactly `err`'s text, and when it escapes the script the caller gets an
+    /// [`Error::Host`] whose `source()` is `err` itself.
+    pub fn external(err: impl Into<BoxError>) -> Error {
+        let err: Arc<dyn StdError + Send + Sync> = Arc::from(err.into());
+        Error::Host {
+            message: err.to_string(),
+            traceback: String::new(),
+            source: Some(err),
+        }
+    }
+
+    /// An argument error worded as Luau's own:
+    /// `bad argument #2 to 'add' (number expected, got string)`.
+    pub fn bad_argument(position: usize, function: &str, detail: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::Argument,
+            format!("bad argument #{position} to '{function}' ({detail})"),
+        )
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Luau { kind, .. } => *kind,
+            Error::Host { .. } => ErrorKind::Host,
+        }
+    }
+
+    /// The message, without traceback.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Luau { message, .. } | Error::Host { message, .. } => message,
+        }
+    }
+
+    /// The Luau traceback at the error (`""` when there is none).
+    pub fn traceback(&self) -> &str {
+        match self {
+            Error::Luau { traceback, .. } | Error::Host { traceback, .. } => traceback,
+        }
+    }
+
+    /// The host's original error, shared (for `Host` errors whose origin is known).
+    pub fn host_error(&self) -> Option<&Arc<dyn StdError + Send + Sync + 'static>> {
+        match self {
+            Error::Host { source, .. } => source.as_ref(),
+            Error::Luau { .. } => None,
+        }
+    }
+
+    pub(crate) fn with_traceback(mut self, tb: String) -> Error {
+        match &mut self {
+            Error::Luau { traceback, .. } | Error::Host { traceback, .. } => *traceback = tb,
+        }
+        self
+    }
+
+    pub(crate) fn from_raw(raw: ffi::RawError) -> Error {
+        Error::new(ErrorKind::from_status(raw.status), raw.message).with_traceback(raw.traceback)
+    }
+}
+
+impl fmt::Display for Error {
+    /// The message. The alternate form (`{:#}`) appends the traceback.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())?;
+        if f.alternate() && !self.traceback().is_empty() {
+            write!(f, "\n{}", self.traceback())?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Error::Host {
+                source: Some(err), ..
+            } => Some(&**err as &(dyn StdError + 'static)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_one_to_one_from_status_codes() {
+        let table = [
+            (ffi::LUAW_ERRRUN, ErrorKind::Runtime, "runtime"),
+            (ffi::LUAW_ERRSYNTAX, ErrorKind::Syntax, "syntax"),
+            (ffi::LUAW_ERRMEM, ErrorKind::Memory, "memory"),
+            (ffi::LUAW_ERRERR, ErrorKind::ErrorHandler, "error_handler"),
+            (ffi::LUAW_ERRHOST, ErrorKind::Host, "host"),
+            (ffi::LUAW_ERRPANIC, ErrorKind::Panic, "panic"),
+            (ffi::LUAW_ERRARG, ErrorKind::Argument, "argument"),
+            (ffi::LUAW_ERRBUSY, ErrorKind::Busy, "busy"),
+            (ffi::LUAW_ERRABI, ErrorKind::Abi, "abi"),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for (status, kind, name) in table {
+            assert_eq!(ErrorKind::from_status(status), kind, "status {status}");
+            assert_eq!(kind.as_str(), name);
+            assert!(seen.insert(kind), "{kind:?} mapped twice");
+        }
+        // The status values themselves are ABI: never renumbered.
+        assert_eq!(
+            [
+                ffi::LUAW_OK,
+                ffi::LUAW_YIELD,
+                ffi::LUAW_ERRRUN,
+                ffi::LUAW_ERRSYNTAX,
+                ffi::LUAW_ERRMEM,
+                ffi::LUAW_ERRERR
+            ],
+            [0, 1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            [
+                ffi::LUAW_ERRHOST,
+                ffi::LUAW_ERRPANIC,
+                ffi::LUAW_ERRARG,
+                ffi::LUAW_ERRBUSY,
+                ffi::LUAW_ERRABI
+            ],
+            [16, 17, 18, 19, 20]
+        );
+    }
+
+    #[test]
+    fn errors_are_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Error>();
+    }
+
+    #[test]
+    fn external_keeps_the_original() {
+        #[derive(Debug)]
+        struct Mine(u32);
+        impl fmt::Display for Mine {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "mine {}", self.0)
+            }
+        }
+        impl StdError for Mine {}
+        let e = Error::external(Mine(7));
+        assert_eq!(e.kind(), ErrorKind::Host);
+        assert_eq!(e.message(), "mine 7");
+        let src = e.source().expect("source");
+        assert_eq!(src.downcast_ref::<Mine>().map(|m| m.0), Some(7));
+    }
+}

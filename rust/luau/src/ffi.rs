@@ -1,0 +1,1062 @@
+//! The C ABI of `luau/c/luau_wrapper.h`, hand-written, and the only module of this crate with
+//! raw pointers or `unsafe`.
+//!
+//! Everything above this module is safe code. It sees:
+//! - [`RawState`]: an owned `luaw_State*` whose methods are safe because the wrapper validates
+//!   every index and never raises (bad input gives a status, not undefined behaviour);
+//! - [`CallFrame`]: one host call in progress (the trampoline's `luaw_Call`), with its
+//!   arguments borrowed from Luau for the call's lifetime;
+//! - [`dispatch`]: the one `extern "C"` function the wrapper calls back into.
+//!
+//! Strings the wrapper returns "state-owned, valid until the next call" are copied out before
+//! any other call on the state is made.
+#![allow(non_camel_case_types, unsafe_code)]
+
+use std::ffi::{c_char, c_void, CStr};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+use std::rc::Rc;
+
+use crate::value::{Value, ValueRef};
+
+pub(crate) const LUAW_ABI_VERSION: u32 = 1;
+/// Our view of the build: every build of the wrapper must agree (see luau_config.h).
+pub(crate) const EXPECTED_MAX_CSTACK: i32 = 1_000_000;
+pub(crate) const EXPECTED_VECTOR_SIZE: i32 = 3;
+
+pub(crate) const LUAW_OK: i32 = 0;
+pub(crate) const LUAW_YIELD: i32 = 1;
+pub(crate) const LUAW_ERRRUN: i32 = 2;
+pub(crate) const LUAW_ERRSYNTAX: i32 = 3;
+pub(crate) const LUAW_ERRMEM: i32 = 4;
+pub(crate) const LUAW_ERRERR: i32 = 5;
+pub(crate) const LUAW_ERRHOST: i32 = 16;
+pub(crate) const LUAW_ERRPANIC: i32 = 17;
+pub(crate) const LUAW_ERRARG: i32 = 18;
+pub(crate) const LUAW_ERRBUSY: i32 = 19;
+pub(crate) const LUAW_ERRABI: i32 = 20;
+
+pub(crate) const LUAW_TNONE: i32 = -1;
+pub(crate) const LUAW_TNIL: i32 = 0;
+pub(crate) const LUAW_TBOOLEAN: i32 = 1;
+pub(crate) const LUAW_TLIGHTUSERDATA: i32 = 2;
+pub(crate) const LUAW_TNUMBER: i32 = 3;
+pub(crate) const LUAW_TINTEGER: i32 = 4;
+pub(crate) const LUAW_TVECTOR: i32 = 5;
+pub(crate) const LUAW_TSTRING: i32 = 6;
+pub(crate) const LUAW_TTABLE: i32 = 7;
+pub(crate) const LUAW_TFUNCTION: i32 = 8;
+pub(crate) const LUAW_TUSERDATA: i32 = 9;
+pub(crate) const LUAW_TTHREAD: i32 = 10;
+pub(crate) const LUAW_TBUFFER: i32 = 11;
+const LUAW_TSTACK: i32 = 100;
+
+const LUAW_MULTRET: i32 = -1;
+pub(crate) const LUAW_CB_OK: i32 = 0;
+pub(crate) const LUAW_CB_ERROR: i32 = -1;
+pub(crate) const LUAW_CB_PANIC: i32 = -2;
+
+#[repr(C)]
+struct luaw_State {
+    _opaque: [u8; 0],
+    // Not Send, not Sync, not Unpin: a C object used through a pointer only.
+    _marker: PhantomData<(*mut u8, std::marker::PhantomPinned)>,
+}
+
+#[repr(C)]
+struct luaw_BuildInfo {
+    abi_version: u32,
+    max_cstack: i32,
+    vector_size: i32,
+    uses_longjmp: i32,
+    asserts_enabled: i32,
+    luau_version: *const c_char,
+}
+
+#[repr(C)]
+struct luaw_Error {
+    status: i32,
+    message: *const c_char,
+    message_len: usize,
+    traceback: *const c_char,
+    traceback_len: usize,
+    host_token: u64,
+}
+
+#[repr(C)]
+struct luaw_Options {
+    abi_version: u32,
+    memory_limit: usize,
+    open_libs: i32,
+}
+
+#[repr(C)]
+struct luaw_CompileOptions {
+    optimization_level: i32,
+    debug_level: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct luaw_Str {
+    ptr: *const c_char,
+    len: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+union luaw_ValueUnion {
+    boolean: i32,
+    number: f64,
+    integer: i64,
+    vector: [f32; 4],
+    string: luaw_Str,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct luaw_Value {
+    type_: i32,
+    stack_index: i32,
+    u: luaw_ValueUnion,
+}
+
+#[repr(C)]
+struct luaw_Call {
+    state: *mut luaw_State,
+    function_id: u64,
+    name: *const c_char,
+    name_len: usize,
+    args: *const luaw_Value,
+    nargs: i32,
+    results: *mut luaw_Value,
+    nresults: i32,
+    results_cap: i32,
+    scratch: *mut c_char,
+    scratch_len: usize,
+    scratch_cap: usize,
+    error_message: *const c_char,
+    error_message_len: usize,
+    error_token: u64,
+}
+
+type luaw_Dispatch = extern "C" fn(host_ctx: usize, call: *mut luaw_Call) -> i32;
+
+extern "C" {
+    fn luaw_abi_version() -> u32;
+    fn luaw_build_info(out: *mut luaw_BuildInfo);
+    fn luaw_free(p: *mut c_void);
+
+    fn luaw_new(opts: *const luaw_Options, status: *mut i32) -> *mut luaw_State;
+    fn luaw_close(s: *mut luaw_State) -> i32;
+    fn luaw_memory_used(s: *mut luaw_State) -> usize;
+    fn luaw_gc_collect(s: *mut luaw_State) -> i32;
+    fn luaw_set_memory_limit(s: *mut luaw_State, bytes: usize);
+
+    fn luaw_compile(
+        src: *const c_char,
+        src_len: usize,
+        opts: *const luaw_CompileOptions,
+        out: *mut *mut c_char,
+        out_len: *mut usize,
+    ) -> i32;
+    fn luaw_load(
+        s: *mut luaw_State,
+        chunkname: *const c_char,
+        chunkname_len: usize,
+        bytecode: *const c_char,
+        bytecode_len: usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_pcall(s: *mut luaw_State, nargs: i32, nresults: i32, err: *mut luaw_Error) -> i32;
+    fn luaw_dostring(
+        s: *mut luaw_State,
+        src: *const c_char,
+        src_len: usize,
+        chunkname: *const c_char,
+        chunkname_len: usize,
+        nresults: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+
+    fn luaw_gettop(s: *mut luaw_State) -> i32;
+    fn luaw_settop(s: *mut luaw_State, idx: i32) -> i32;
+    fn luaw_read_values(s: *mut luaw_State, first: i32, n: i32, out: *mut luaw_Value) -> i32;
+    fn luaw_push_values(
+        s: *mut luaw_State,
+        values: *const luaw_Value,
+        n: i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_tostring(
+        s: *mut luaw_State,
+        idx: i32,
+        ptr: *mut *const c_char,
+        len: *mut usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_getglobal(
+        s: *mut luaw_State,
+        name: *const c_char,
+        len: usize,
+        type_: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_setglobal(
+        s: *mut luaw_State,
+        name: *const c_char,
+        len: usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_newtable(s: *mut luaw_State, narr: i32, nrec: i32, err: *mut luaw_Error) -> i32;
+    fn luaw_getfield(
+        s: *mut luaw_State,
+        idx: i32,
+        key: *const c_char,
+        len: usize,
+        type_: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_setfield(
+        s: *mut luaw_State,
+        idx: i32,
+        key: *const c_char,
+        len: usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_geti(
+        s: *mut luaw_State,
+        idx: i32,
+        i: i64,
+        type_: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_seti(s: *mut luaw_State, idx: i32, i: i64, err: *mut luaw_Error) -> i32;
+    fn luaw_rawlen(s: *mut luaw_State, idx: i32, len: *mut usize) -> i32;
+    fn luaw_next(s: *mut luaw_State, idx: i32, more: *mut i32, err: *mut luaw_Error) -> i32;
+
+    fn luaw_call_reserve_results(call: *mut luaw_Call, n: i32) -> i32;
+    fn luaw_call_reserve_scratch(call: *mut luaw_Call, n: usize) -> i32;
+    fn luaw_set_dispatch(s: *mut luaw_State, dispatch: Option<luaw_Dispatch>, host_ctx: usize);
+    fn luaw_register_function(
+        s: *mut luaw_State,
+        name: *const c_char,
+        name_len: usize,
+        function_id: u64,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_host_depth(s: *mut luaw_State) -> i32;
+
+    fn luaw_ref(s: *mut luaw_State, idx: i32, r: *mut i32, err: *mut luaw_Error) -> i32;
+    fn luaw_push_ref(s: *mut luaw_State, r: i32) -> i32;
+    fn luaw_unref(s: *mut luaw_State, r: i32);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build facts
+// ---------------------------------------------------------------------------------------------
+
+/// Build facts of the linked wrapper (`luaw_build_info`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BuildInfo {
+    /// The wrapper's ABI version.
+    pub abi_version: u32,
+    /// `LUAI_MAXCSTACK`.
+    pub max_cstack: i32,
+    /// `LUA_VECTOR_SIZE`.
+    pub vector_size: i32,
+    /// Luau errors are `longjmp` (true) or C++ exceptions (false).
+    pub uses_longjmp: bool,
+    /// Luau's internal asserts are compiled in.
+    pub asserts_enabled: bool,
+    /// The Luau release, e.g. `"0.745"`.
+    pub luau_version: String,
+}
+
+/// The linked wrapper's build facts.
+pub fn build_info() -> BuildInfo {
+    let mut raw = luaw_BuildInfo {
+        abi_version: 0,
+        max_cstack: 0,
+        vector_size: 0,
+        uses_longjmp: 0,
+        asserts_enabled: 0,
+        luau_version: ptr::null(),
+    };
+    // SAFETY: `raw` is a valid, writable luaw_BuildInfo; the call only fills it in.
+    unsafe { luaw_build_info(&mut raw) };
+    let luau_version = if raw.luau_version.is_null() {
+        String::new()
+    } else {
+        // SAFETY: the wrapper documents luau_version as a static NUL-terminated string.
+        unsafe { CStr::from_ptr(raw.luau_version) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    BuildInfo {
+        abi_version: raw.abi_version,
+        max_cstack: raw.max_cstack,
+        vector_size: raw.vector_size,
+        uses_longjmp: raw.uses_longjmp != 0,
+        asserts_enabled: raw.asserts_enabled != 0,
+        luau_version,
+    }
+}
+
+/// `luaw_abi_version()` of the linked library.
+pub(crate) fn library_abi_version() -> u32 {
+    // SAFETY: a pure getter without arguments.
+    unsafe { luaw_abi_version() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors as the wrapper reports them, copied out at once
+// ---------------------------------------------------------------------------------------------
+
+/// A failed wrapper call: status, message, traceback and host token, owned.
+#[derive(Debug, Clone)]
+pub(crate) struct RawError {
+    pub status: i32,
+    pub message: String,
+    pub traceback: String,
+    pub host_token: u64,
+}
+
+impl RawError {
+    pub(crate) fn new(status: i32, message: impl Into<String>) -> Self {
+        RawError {
+            status,
+            message: message.into(),
+            traceback: String::new(),
+            host_token: 0,
+        }
+    }
+}
+
+fn empty_error() -> luaw_Error {
+    luaw_Error {
+        status: LUAW_OK,
+        message: ptr::null(),
+        message_len: 0,
+        traceback: ptr::null(),
+        traceback_len: 0,
+        host_token: 0,
+    }
+}
+
+/// Copies `len` bytes at `ptr` (NULL allowed when `len` is 0).
+///
+/// # Safety
+/// `ptr` must be NULL or valid for reads of `len` bytes for the duration of the call.
+unsafe fn copy_bytes(ptr: *const c_char, len: usize) -> Vec<u8> {
+    if ptr.is_null() || len == 0 {
+        return Vec::new();
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }.to_vec()
+}
+
+/// Turns `status` + the filled `err` into `Result`, copying the state-owned strings.
+fn check(status: i32, err: &luaw_Error) -> Result<(), RawError> {
+    if status == LUAW_OK {
+        return Ok(());
+    }
+    // SAFETY: on failure the wrapper points message/traceback at buffers valid until the next
+    // call on the state (or static text); no other call happens before these copies. A wrapper
+    // that failed without filling `err` leaves the NULL/0 pair of `empty_error`.
+    let (message, traceback) = unsafe {
+        (
+            copy_bytes(err.message, err.message_len),
+            copy_bytes(err.traceback, err.traceback_len),
+        )
+    };
+    let mut message = String::from_utf8_lossy(&message).into_owned();
+    if message.is_empty() {
+        message = format!("luau wrapper call failed with status {status}");
+    }
+    Err(RawError {
+        status,
+        message,
+        traceback: String::from_utf8_lossy(&traceback).into_owned(),
+        host_token: err.host_token,
+    })
+}
+
+/// A status-only failure (calls without a luaw_Error).
+fn check_status(status: i32, what: &str) -> Result<(), RawError> {
+    if status == LUAW_OK {
+        Ok(())
+    } else {
+        Err(RawError::new(status, format!("{what} failed")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compile (no state needed)
+// ---------------------------------------------------------------------------------------------
+
+/// Memory handed over by the wrapper, freed with `luaw_free`.
+struct WrapperBuf {
+    ptr: *mut c_char,
+    len: usize,
+}
+
+impl WrapperBuf {
+    fn to_vec(&self) -> Vec<u8> {
+        // SAFETY: ptr/len describe the buffer luaw_compile returned (or NULL/0).
+        unsafe { copy_bytes(self.ptr, self.len) }
+    }
+}
+
+impl Drop for WrapperBuf {
+    fn drop(&mut self) {
+        // SAFETY: the buffer came from luaw_compile ("caller frees with luaw_free"); NULL is ok.
+        unsafe { luaw_free(self.ptr.cast()) }
+    }
+}
+
+/// `luaw_compile`: Ok(bytecode) or Err(status, message bytes).
+pub(crate) fn compile(
+    src: &[u8],
+    optimization_level: i32,
+    debug_level: i32,
+) -> Result<Vec<u8>, RawError> {
+    let opts = luaw_CompileOptions {
+        optimization_level,
+        debug_level,
+    };
+    let mut buf = WrapperBuf {
+        ptr: ptr::null_mut(),
+        len: 0,
+    };
+    // SAFETY: src is a valid slice; opts and the out pointers point at live locals.
+    let status = unsafe {
+        luaw_compile(
+            src.as_ptr().cast(),
+            src.len(),
+            &opts,
+            &mut buf.ptr,
+            &mut buf.len,
+        )
+    };
+    match status {
+        LUAW_OK => Ok(buf.to_vec()),
+        LUAW_ERRSYNTAX => Err(RawError::new(
+            status,
+            String::from_utf8_lossy(&buf.to_vec()).into_owned(),
+        )),
+        LUAW_ERRMEM => Err(RawError::new(status, "not enough memory")),
+        _ => Err(RawError::new(status, "luaw_compile rejected its arguments")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state
+// ---------------------------------------------------------------------------------------------
+
+/// An owned `luaw_State*`. Not Send and not Sync (the pointer makes sure of that).
+///
+/// Every method is safe: the wrapper accepts any index (a bad one gives `LUAW_ERRARG`), never
+/// raises, and every pointer passed comes from a live Rust slice or local.
+pub(crate) struct RawState {
+    ptr: NonNull<luaw_State>,
+}
+
+impl RawState {
+    /// `luaw_new`; the status on failure.
+    pub(crate) fn new(memory_limit: usize, open_libs: bool) -> Result<RawState, i32> {
+        let opts = luaw_Options {
+            abi_version: LUAW_ABI_VERSION,
+            memory_limit,
+            open_libs: i32::from(open_libs),
+        };
+        let mut status = LUAW_OK;
+        // SAFETY: opts and status are live locals.
+        let ptr = unsafe { luaw_new(&opts, &mut status) };
+        match NonNull::new(ptr) {
+            Some(ptr) => Ok(RawState { ptr }),
+            None => Err(if status == LUAW_OK {
+                LUAW_ERRMEM
+            } else {
+                status
+            }),
+        }
+    }
+
+    fn s(&self) -> *mut luaw_State {
+        self.ptr.as_ptr()
+    }
+
+    /// `luaw_close`. On `LUAW_ERRBUSY` nothing was closed.
+    pub(crate) fn close(&self) -> i32 {
+        // SAFETY: the pointer is live; after LUAW_OK the owner (State's Drop) never uses it
+        // again.
+        unsafe { luaw_close(self.s()) }
+    }
+
+    /// Installs [`dispatch`] for this state, with `shared` (which must own this RawState) as
+    /// its context. The `Rc` keeps the Shared at a fixed address; any call that can dispatch
+    /// goes through `&shared.raw`, so the Shared is alive whenever the dispatcher runs.
+    pub(crate) fn install_dispatch(shared: &Rc<crate::state::Shared>) {
+        let raw = &shared.raw;
+        let host_ctx = Rc::as_ptr(shared) as usize;
+        // SAFETY: live state; dispatch is a plain extern "C" fn that never unwinds, and
+        // host_ctx is valid whenever it runs (see above).
+        unsafe { luaw_set_dispatch(raw.s(), Some(dispatch), host_ctx) }
+    }
+
+    pub(crate) fn memory_used(&self) -> usize {
+        // SAFETY: live state.
+        unsafe { luaw_memory_used(self.s()) }
+    }
+
+    pub(crate) fn gc_collect(&self) -> i32 {
+        // SAFETY: live state.
+        unsafe { luaw_gc_collect(self.s()) }
+    }
+
+    pub(crate) fn set_memory_limit(&self, bytes: usize) {
+        // SAFETY: live state.
+        unsafe { luaw_set_memory_limit(self.s(), bytes) }
+    }
+
+    pub(crate) fn host_depth(&self) -> i32 {
+        // SAFETY: live state.
+        unsafe { luaw_host_depth(self.s()) }
+    }
+
+    pub(crate) fn gettop(&self) -> i32 {
+        // SAFETY: live state.
+        unsafe { luaw_gettop(self.s()) }
+    }
+
+    pub(crate) fn settop(&self, idx: i32) -> Result<(), RawError> {
+        // SAFETY: live state; any idx is validated by the wrapper.
+        check_status(unsafe { luaw_settop(self.s(), idx) }, "luaw_settop")
+    }
+
+    /// `luaw_load`: pushes the chunk as a function.
+    pub(crate) fn load(&self, chunkname: &[u8], bytecode: &[u8]) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; both slices are valid for the call; err is a live local.
+        let status = unsafe {
+            luaw_load(
+                self.s(),
+                chunkname.as_ptr().cast(),
+                chunkname.len(),
+                bytecode.as_ptr().cast(),
+                bytecode.len(),
+                &mut err,
+            )
+        };
+        check(status, &err)
+    }
+
+    /// `luaw_pcall` keeping all results.
+    pub(crate) fn pcall(&self, nargs: i32) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_pcall(self.s(), nargs, LUAW_MULTRET, &mut err) };
+        check(status, &err)
+    }
+
+    /// `luaw_dostring`: the results stay on the stack; returns how many.
+    pub(crate) fn dostring(&self, src: &[u8], chunkname: &[u8]) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut nresults = 0;
+        // SAFETY: live state; slices valid for the call; out pointers are live locals.
+        let status = unsafe {
+            luaw_dostring(
+                self.s(),
+                src.as_ptr().cast(),
+                src.len(),
+                chunkname.as_ptr().cast(),
+                chunkname.len(),
+                &mut nresults,
+                &mut err,
+            )
+        };
+        check(status, &err).map(|()| nresults)
+    }
+
+    /// Reads the values at `first .. first + n` as owned values.
+    pub(crate) fn read_owned(&self, first: i32, n: i32) -> Result<Vec<Value>, RawError> {
+        let count = usize::try_from(n).unwrap_or(0);
+        let mut raw: Vec<luaw_Value> = Vec::with_capacity(count);
+        // SAFETY: live state; raw has room for n values; the wrapper writes exactly n on
+        // success (it validates first/n against the stack).
+        let status = unsafe { luaw_read_values(self.s(), first, n, raw.as_mut_ptr()) };
+        check_status(status, "luaw_read_values")?;
+        // SAFETY: on LUAW_OK the wrapper initialised all n entries.
+        unsafe { raw.set_len(count) };
+        // SAFETY: the values were just read and stay on the stack while we copy them.
+        Ok(raw.iter().map(|v| unsafe { owned_value(v) }).collect())
+    }
+
+    /// Pushes values (strings copied by Luau).
+    pub(crate) fn push_values(&self, values: &[Value]) -> Result<(), RawError> {
+        let raw: Vec<luaw_Value> = values.iter().map(to_raw_value).collect();
+        self.push_raw(&raw)
+    }
+
+    /// Pushes borrowed values (strings copied by Luau; stack values duplicated).
+    pub(crate) fn push_value_refs(&self, values: &[ValueRef<'_>]) -> Result<(), RawError> {
+        let raw: Vec<luaw_Value> = values.iter().map(ref_to_raw_value).collect();
+        self.push_raw(&raw)
+    }
+
+    fn push_raw(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
+        let n =
+            i32::try_from(raw.len()).map_err(|_| RawError::new(LUAW_ERRARG, "too many values"))?;
+        let mut err = empty_error();
+        // SAFETY: live state; raw's strings borrow from `values` (alive for the call), and
+        // Luau copies them while pushing.
+        let status = unsafe { luaw_push_values(self.s(), raw.as_ptr(), n, &mut err) };
+        check(status, &err)
+    }
+
+    /// `tostring()` of the value at idx (with `__tostring`); the pushed string is popped again.
+    pub(crate) fn tostring(&self, idx: i32) -> Result<Vec<u8>, RawError> {
+        let mut err = empty_error();
+        let mut p: *const c_char = ptr::null();
+        let mut len = 0usize;
+        // SAFETY: live state; out pointers are live locals.
+        let status = unsafe { luaw_tostring(self.s(), idx, &mut p, &mut len, &mut err) };
+        check(status, &err)?;
+        // SAFETY: the string is on top of the stack until the settop below.
+        let bytes = unsafe { copy_bytes(p, len) };
+        self.settop(-2)?;
+        Ok(bytes)
+    }
+
+    /// Pushes global `name`; returns its type.
+    pub(crate) fn getglobal(&self, name: &[u8]) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut t = LUAW_TNIL;
+        // SAFETY: live state; name valid for the call; out pointers are live locals.
+        let status =
+            unsafe { luaw_getglobal(self.s(), name.as_ptr().cast(), name.len(), &mut t, &mut err) };
+        check(status, &err).map(|()| t)
+    }
+
+    /// Pops the top value into global `name`.
+    pub(crate) fn setglobal(&self, name: &[u8]) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; name valid for the call; err is a live local.
+        let status =
+            unsafe { luaw_setglobal(self.s(), name.as_ptr().cast(), name.len(), &mut err) };
+        check(status, &err)
+    }
+
+    /// Pushes a new table.
+    pub(crate) fn newtable(&self, narr: i32, nrec: i32) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_newtable(self.s(), narr, nrec, &mut err) };
+        check(status, &err)
+    }
+
+    /// Pushes `t[key]` for the table at idx (metamethods run, protected); returns its type.
+    pub(crate) fn getfield(&self, idx: i32, key: &[u8]) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut t = LUAW_TNIL;
+        // SAFETY: live state; key valid for the call; out pointers are live locals.
+        let status = unsafe {
+            luaw_getfield(
+                self.s(),
+                idx,
+                key.as_ptr().cast(),
+                key.len(),
+                &mut t,
+                &mut err,
+            )
+        };
+        check(status, &err).map(|()| t)
+    }
+
+    /// Pops the top value into `t[key]` for the table at idx.
+    pub(crate) fn setfield(&self, idx: i32, key: &[u8]) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; key valid for the call; err is a live local.
+        let status =
+            unsafe { luaw_setfield(self.s(), idx, key.as_ptr().cast(), key.len(), &mut err) };
+        check(status, &err)
+    }
+
+    /// Pushes `t[i]`; returns its type.
+    pub(crate) fn geti(&self, idx: i32, i: i64) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut t = LUAW_TNIL;
+        // SAFETY: live state; out pointers are live locals.
+        let status = unsafe { luaw_geti(self.s(), idx, i, &mut t, &mut err) };
+        check(status, &err).map(|()| t)
+    }
+
+    /// Pops the top value into `t[i]`.
+    pub(crate) fn seti(&self, idx: i32, i: i64) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_seti(self.s(), idx, i, &mut err) };
+        check(status, &err)
+    }
+
+    pub(crate) fn rawlen(&self, idx: i32) -> Result<usize, RawError> {
+        let mut len = 0usize;
+        // SAFETY: live state; len is a live local.
+        let status = unsafe { luaw_rawlen(self.s(), idx, &mut len) };
+        check_status(status, "luaw_rawlen").map(|()| len)
+    }
+
+    /// `lua_next`: pops the key; pushes the next key and value and returns true, or false.
+    pub(crate) fn next(&self, idx: i32) -> Result<bool, RawError> {
+        let mut err = empty_error();
+        let mut more = 0;
+        // SAFETY: live state; out pointers are live locals.
+        let status = unsafe { luaw_next(self.s(), idx, &mut more, &mut err) };
+        check(status, &err).map(|()| more != 0)
+    }
+
+    /// Stores global `name` = a host function with `function_id`.
+    pub(crate) fn register_function(&self, name: &[u8], function_id: u64) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; name valid for the call (the wrapper copies it).
+        let status = unsafe {
+            luaw_register_function(
+                self.s(),
+                name.as_ptr().cast(),
+                name.len(),
+                function_id,
+                &mut err,
+            )
+        };
+        check(status, &err)
+    }
+
+    /// A registry reference to the value at idx.
+    pub(crate) fn make_ref(&self, idx: i32) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut r = 0;
+        // SAFETY: live state; out pointers are live locals.
+        let status = unsafe { luaw_ref(self.s(), idx, &mut r, &mut err) };
+        check(status, &err).map(|()| r)
+    }
+
+    pub(crate) fn push_ref(&self, r: i32) -> Result<(), RawError> {
+        // SAFETY: live state; the wrapper rejects refs <= 0.
+        check_status(unsafe { luaw_push_ref(self.s(), r) }, "luaw_push_ref")
+    }
+
+    pub(crate) fn unref(&self, r: i32) {
+        // SAFETY: live state; the wrapper ignores refs <= 0.
+        unsafe { luaw_unref(self.s(), r) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+// ---------------------------------------------------------------------------------------------
+
+/// Copies a value read from the stack into an owned [`Value`].
+///
+/// # Safety
+/// A string's pointer must be valid for its length (it is while the value is on the stack).
+unsafe fn owned_value(v: &luaw_Value) -> Value {
+    // SAFETY: guaranteed by the caller, for as long as this call (the copy is made at once).
+    unsafe { borrowed_value(v) }.to_owned()
+}
+
+/// Borrows a value the wrapper read from the stack.
+///
+/// # Safety
+/// A string's pointer must be valid for its length for `'a`.
+unsafe fn borrowed_value<'a>(v: &luaw_Value) -> ValueRef<'a> {
+    match v.type_ {
+        LUAW_TNIL | LUAW_TNONE => ValueRef::Nil,
+        // SAFETY: the wrapper sets `u.boolean` for LUAW_TBOOLEAN.
+        LUAW_TBOOLEAN => ValueRef::Boolean(unsafe { v.u.boolean } != 0),
+        // SAFETY: the wrapper sets `u.number` for LUAW_TNUMBER.
+        LUAW_TNUMBER => ValueRef::Number(unsafe { v.u.number }),
+        // SAFETY: the wrapper sets `u.integer` for LUAW_TINTEGER.
+        LUAW_TINTEGER => ValueRef::Integer(unsafe { v.u.integer }),
+        LUAW_TVECTOR => {
+            // SAFETY: the wrapper sets `u.vector` for LUAW_TVECTOR.
+            let f = unsafe { v.u.vector };
+            ValueRef::Vector([f[0], f[1], f[2]])
+        }
+        LUAW_TSTRING => {
+            // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
+            let s = unsafe { v.u.string };
+            if s.ptr.is_null() || s.len == 0 {
+                ValueRef::String(&[])
+            } else {
+                // SAFETY: valid for s.len bytes for 'a, guaranteed by the caller.
+                ValueRef::String(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) })
+            }
+        }
+        other => ValueRef::Stack {
+            ty: crate::value::Type::from_raw(other),
+            index: v.stack_index,
+        },
+    }
+}
+
+fn raw_scalar(type_: i32, u: luaw_ValueUnion) -> luaw_Value {
+    luaw_Value {
+        type_,
+        stack_index: 0,
+        u,
+    }
+}
+
+fn raw_nil() -> luaw_Value {
+    raw_scalar(LUAW_TNIL, luaw_ValueUnion { integer: 0 })
+}
+
+fn raw_str(bytes: &[u8]) -> luaw_Value {
+    raw_scalar(
+        LUAW_TSTRING,
+        luaw_ValueUnion {
+            string: luaw_Str {
+                ptr: bytes.as_ptr().cast(),
+                len: bytes.len(),
+            },
+        },
+    )
+}
+
+fn raw_vector(v: [f32; 3]) -> luaw_Value {
+    raw_scalar(
+        LUAW_TVECTOR,
+        luaw_ValueUnion {
+            vector: [v[0], v[1], v[2], 0.0],
+        },
+    )
+}
+
+/// A luaw_Value for an owned value; strings point into `v` (keep it alive while used).
+fn to_raw_value(v: &Value) -> luaw_Value {
+    match v {
+        Value::Nil | Value::Other(_) => raw_nil(),
+        Value::Boolean(b) => raw_scalar(
+            LUAW_TBOOLEAN,
+            luaw_ValueUnion {
+                boolean: i32::from(*b),
+            },
+        ),
+        Value::Number(n) => raw_scalar(LUAW_TNUMBER, luaw_ValueUnion { number: *n }),
+        Value::Integer(i) => raw_scalar(LUAW_TINTEGER, luaw_ValueUnion { integer: *i }),
+        Value::Vector(f) => raw_vector(*f),
+        Value::String(s) => raw_str(s),
+    }
+}
+
+fn ref_to_raw_value(v: &ValueRef<'_>) -> luaw_Value {
+    match *v {
+        ValueRef::Nil => raw_nil(),
+        ValueRef::Boolean(b) => raw_scalar(
+            LUAW_TBOOLEAN,
+            luaw_ValueUnion {
+                boolean: i32::from(b),
+            },
+        ),
+        ValueRef::Number(n) => raw_scalar(LUAW_TNUMBER, luaw_ValueUnion { number: n }),
+        ValueRef::Integer(i) => raw_scalar(LUAW_TINTEGER, luaw_ValueUnion { integer: i }),
+        ValueRef::Vector(f) => raw_vector(f),
+        ValueRef::String(s) => raw_str(s),
+        ValueRef::Stack { index, .. } => luaw_Value {
+            type_: LUAW_TSTACK,
+            stack_index: index,
+            u: luaw_ValueUnion { integer: 0 },
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host calls
+// ---------------------------------------------------------------------------------------------
+
+/// One host call in progress: the trampoline's `luaw_Call`, exclusively ours until the
+/// dispatcher returns. `'a` is the duration of that call.
+pub(crate) struct CallFrame<'a> {
+    call: NonNull<luaw_Call>,
+    _call: PhantomData<&'a mut luaw_Call>,
+}
+
+impl<'a> CallFrame<'a> {
+    fn raw(&self) -> &luaw_Call {
+        // SAFETY: the trampoline's luaw_Call outlives the dispatcher call ('a), and only this
+        // frame touches it meanwhile.
+        unsafe { self.call.as_ref() }
+    }
+
+    fn raw_mut(&mut self) -> &mut luaw_Call {
+        // SAFETY: as in raw(); &mut self makes the access exclusive.
+        unsafe { self.call.as_mut() }
+    }
+
+    pub(crate) fn function_id(&self) -> u64 {
+        self.raw().function_id
+    }
+
+    /// The registered name (borrowed from the closure's upvalue for the call).
+    pub(crate) fn name(&self) -> &'a [u8] {
+        let c = self.raw();
+        if c.name.is_null() || c.name_len == 0 {
+            return &[];
+        }
+        // SAFETY: the name is a Luau string held by the running closure's upvalue: it lives at
+        // least as long as this call.
+        unsafe { std::slice::from_raw_parts(c.name.cast::<u8>(), c.name_len) }
+    }
+
+    pub(crate) fn nargs(&self) -> usize {
+        usize::try_from(self.raw().nargs).unwrap_or(0)
+    }
+
+    /// Argument `i` (0-based); `None` past the end.
+    pub(crate) fn arg(&self, i: usize) -> Option<ValueRef<'a>> {
+        let c = self.raw();
+        if i >= self.nargs() || c.args.is_null() {
+            return None;
+        }
+        // SAFETY: args holds nargs values (the trampoline's per-depth buffer, untouched by
+        // nested calls, which use deeper frames) for the duration of the call; strings are
+        // borrowed from arguments that stay on the Luau stack until the trampoline returns.
+        Some(unsafe { borrowed_value(&*c.args.add(i)) })
+    }
+
+    pub(crate) fn nresults(&self) -> usize {
+        usize::try_from(self.raw().nresults).unwrap_or(0)
+    }
+
+    /// Drops results past `n`.
+    pub(crate) fn truncate_results(&mut self, n: usize) {
+        let c = self.raw_mut();
+        if (n as u64) < c.nresults as u64 {
+            c.nresults = n as i32;
+        }
+    }
+
+    fn push_raw(&mut self, v: luaw_Value) -> Result<(), RawError> {
+        let c = self.raw_mut();
+        if c.nresults >= c.results_cap {
+            let want = c.results_cap.max(4).saturating_mul(2);
+            // SAFETY: c is the live luaw_Call of this dispatch.
+            let status = unsafe { luaw_call_reserve_results(c, want) };
+            check_status(status, "growing the host function's results")?;
+        }
+        // SAFETY: nresults < results_cap, so the slot is inside the results buffer.
+        unsafe { c.results.add(c.nresults as usize).write(v) };
+        c.nresults += 1;
+        Ok(())
+    }
+
+    /// Copies bytes into the call's scratch memory; returns (offset pointer, len).
+    fn copy_to_scratch(&mut self, bytes: &[u8]) -> Result<luaw_Str, RawError> {
+        let c = self.raw_mut();
+        // SAFETY: c is the live luaw_Call of this dispatch.
+        let status = unsafe { luaw_call_reserve_scratch(c, bytes.len()) };
+        check_status(status, "growing the host function's scratch memory")?;
+        // SAFETY: reserve guaranteed scratch_cap - scratch_len >= len; the source is a live
+        // slice that cannot overlap the wrapper's buffer.
+        let dst = unsafe { c.scratch.add(c.scratch_len) };
+        // SAFETY: see above.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), dst.cast::<u8>(), bytes.len()) };
+        c.scratch_len += bytes.len();
+        Ok(luaw_Str {
+            ptr: dst,
+            len: bytes.len(),
+        })
+    }
+
+    /// Appends a result; strings are copied into the call's scratch memory.
+    pub(crate) fn push_result(&mut self, v: &ValueRef<'_>) -> Result<(), RawError> {
+        let raw = match *v {
+            ValueRef::String(s) => {
+                let copied = self.copy_to_scratch(s)?;
+                raw_scalar(LUAW_TSTRING, luaw_ValueUnion { string: copied })
+            }
+            ref other => ref_to_raw_value(other),
+        };
+        self.push_raw(raw)
+    }
+
+    /// Appends argument `i` unchanged: a string result borrows the argument's bytes, which
+    /// stay on the Luau stack until the trampoline has pushed the results.
+    pub(crate) fn push_arg(&mut self, i: usize) -> Result<(), RawError> {
+        let c = self.raw();
+        let v = if i < self.nargs() && !c.args.is_null() {
+            // SAFETY: i < nargs (see arg()).
+            let a = unsafe { *c.args.add(i) };
+            match a.type_ {
+                LUAW_TNIL | LUAW_TBOOLEAN | LUAW_TNUMBER | LUAW_TINTEGER | LUAW_TVECTOR
+                | LUAW_TSTRING => luaw_Value {
+                    stack_index: 0,
+                    ..a
+                },
+                _ => luaw_Value {
+                    type_: LUAW_TSTACK,
+                    stack_index: a.stack_index,
+                    u: luaw_ValueUnion { integer: 0 },
+                },
+            }
+        } else {
+            raw_nil()
+        };
+        self.push_raw(v)
+    }
+
+    /// Sets the error message (copied into scratch) and token for LUAW_CB_ERROR / PANIC.
+    pub(crate) fn set_error(&mut self, message: &[u8], token: u64) {
+        let msg = match self.copy_to_scratch(message) {
+            Ok(s) => s,
+            Err(_) => {
+                const OOM: &[u8] = b"not enough memory";
+                luaw_Str {
+                    ptr: OOM.as_ptr().cast(),
+                    len: OOM.len(),
+                }
+            }
+        };
+        let c = self.raw_mut();
+        c.error_message = msg.ptr;
+        c.error_message_len = msg.len;
+        c.error_token = token;
+    }
+}
+
+/// The dispatcher the wrapper's trampoline calls once per Luau -> Rust call.
+///
+/// Never unwinds: [`crate::function::dispatch`] catches panics; should anything still escape,
+/// the `extern "C"` ABI aborts the process rather than unwinding into C++.
+extern "C" fn dispatch(host_ctx: usize, call: *mut luaw_Call) -> i32 {
+    let (Some(call), false) = (NonNull::new(call), host_ctx == 0) else {
+        return LUAW_CB_PANIC;
+    };
+    // SAFETY: host_ctx is the address given to RawState::set_dispatch: the state's Shared,
+    // which lives until after luaw_close, and the trampoline only runs during calls on it.
+    // Only shared references to it are ever made (its mutable parts are Cells).
+    let shared = unsafe { &*(host_ctx as *const crate::state::Shared) };
+    let frame = CallFrame {
+        call,
+        _call: PhantomData,
+    };
+    crate::function::dispatch(shared, frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_match_the_c_header() {
+        // x86-64 / aarch64 LP64 layouts of the header's structs.
+        assert_eq!(std::mem::size_of::<luaw_Value>(), 24);
+        assert_eq!(std::mem::align_of::<luaw_Value>(), 8);
+        assert_eq!(std::mem::size_of::<luaw_Error>(), 48);
+        assert_eq!(std::mem::size_of::<luaw_Call>(), 112);
+        assert_eq!(std::mem::size_of::<luaw_Options>(), 24);
+        assert_eq!(std::mem::size_of::<luaw_BuildInfo>(), 32);
+    }
+}

@@ -1,0 +1,545 @@
+//! Host functions: the call context, results, and the dispatcher behind the trampoline.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ffi::{self, CallFrame, RawError};
+use crate::state::{push_owned, read_results, Shared};
+use crate::value::{f64_to_i64, Type, Value, ValueRef};
+
+/// A registered host function, as the registry stores it.
+pub(crate) type HostFn = dyn Fn(&mut CallContext<'_>) -> Result<()>;
+
+/// One call of a host function: its arguments, its results, and the state it runs in.
+///
+/// Arguments are borrowed for the call (`'a`): strings are Luau's own bytes, not copies.
+/// Indices are 0-based (argument 0 is Luau's `#1`). Results are pushed with the `push_*`
+/// methods and/or returned from the function (see [`IntoResults`]).
+///
+/// Nested calls ([`call`](Self::call), [`do_string`](Self::do_string), ...) run on the same
+/// state while this call is in progress (host -> Luau -> host, to any depth the C stack limit
+/// allows).
+pub struct CallContext<'a> {
+    shared: &'a Shared,
+    frame: CallFrame<'a>,
+}
+
+impl<'a> CallContext<'a> {
+    /// The name the function was registered under, as bytes.
+    pub fn name_bytes(&self) -> &'a [u8] {
+        self.frame.name()
+    }
+
+    /// The name the function was registered under (lossily decoded).
+    pub fn name(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.frame.name())
+    }
+
+    /// The number of arguments.
+    pub fn len(&self) -> usize {
+        self.frame.nargs()
+    }
+
+    /// True if there are no arguments.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Argument `i` (0-based); [`ValueRef::Nil`] past the end.
+    pub fn arg(&self, i: usize) -> ValueRef<'a> {
+        self.frame.arg(i).unwrap_or(ValueRef::Nil)
+    }
+
+    /// All arguments.
+    pub fn args(&self) -> impl ExactSizeIterator<Item = ValueRef<'a>> + '_ {
+        (0..self.len()).map(move |i| self.arg(i))
+    }
+
+    fn type_error(&self, i: usize, expected: &str) -> Error {
+        // A missing argument reads as nil, as in the shared catalogue (HOSTFNS.md).
+        let got = self.frame.arg(i).map_or(Type::Nil, |v| v.type_of());
+        Error::bad_argument(
+            i + 1,
+            &self.name(),
+            format_args!("{expected} expected, got {}", got.name()),
+        )
+    }
+
+    /// Argument `i` as a number (`number` or `integer`), else an argument error worded as
+    /// Luau's: `bad argument #1 to 'add' (number expected, got string)`.
+    pub fn number(&self, i: usize) -> Result<f64> {
+        self.arg(i)
+            .as_f64()
+            .ok_or_else(|| self.type_error(i, "number"))
+    }
+
+    /// Argument `i` as an integer: an `integer`, or a `number` with an exact integral value.
+    pub fn integer(&self, i: usize) -> Result<i64> {
+        match self.arg(i) {
+            ValueRef::Integer(n) => Ok(n),
+            ValueRef::Number(n) => f64_to_i64(n).ok_or_else(|| {
+                Error::bad_argument(i + 1, &self.name(), "number has no integer representation")
+            }),
+            _ => Err(self.type_error(i, "number")),
+        }
+    }
+
+    /// Argument `i` as a boolean.
+    pub fn boolean(&self, i: usize) -> Result<bool> {
+        match self.arg(i) {
+            ValueRef::Boolean(b) => Ok(b),
+            _ => Err(self.type_error(i, "boolean")),
+        }
+    }
+
+    /// Argument `i` as string bytes (borrowed from Luau for the call).
+    pub fn bytes(&self, i: usize) -> Result<&'a [u8]> {
+        self.arg(i)
+            .as_bytes()
+            .ok_or_else(|| self.type_error(i, "string"))
+    }
+
+    /// Argument `i` as UTF-8 text (borrowed from Luau for the call).
+    pub fn str(&self, i: usize) -> Result<&'a str> {
+        let bytes = self.bytes(i)?;
+        std::str::from_utf8(bytes)
+            .map_err(|_| Error::bad_argument(i + 1, &self.name(), "string is not valid UTF-8"))
+    }
+
+    /// Argument `i` as a vector.
+    pub fn vector(&self, i: usize) -> Result<[f32; 3]> {
+        match self.arg(i) {
+            ValueRef::Vector(v) => Ok(v),
+            _ => Err(self.type_error(i, "vector")),
+        }
+    }
+
+    /// Argument `i` as a table, read through the wrapper's protected accessors.
+    pub fn table(&self, i: usize) -> Result<Table<'a>> {
+        match self.arg(i) {
+            ValueRef::Stack {
+                ty: Type::Table,
+                index,
+            } => Ok(Table {
+                shared: self.shared,
+                index,
+            }),
+            _ => Err(self.type_error(i, "table")),
+        }
+    }
+
+    /// Creates a table that lives for the rest of this call; return it with
+    /// [`push`](Self::push) (`ctx.push(table)`).
+    pub fn create_table(&self, narr: usize, nrec: usize) -> Result<Table<'a>> {
+        let index = self.shared.push_new_table(
+            i32::try_from(narr).unwrap_or(i32::MAX),
+            i32::try_from(nrec).unwrap_or(i32::MAX),
+        )?;
+        Ok(Table {
+            shared: self.shared,
+            index,
+        })
+    }
+
+    /// Calls argument `i` (a Luau function) with `args`; returns its results.
+    pub fn call_arg(&self, i: usize, args: &[Value]) -> Result<Vec<Value>> {
+        match self.arg(i) {
+            ValueRef::Stack {
+                ty: Type::Function,
+                index,
+            } => self.shared.call_stack_value(index, args),
+            _ => Err(self.type_error(i, "function")),
+        }
+    }
+
+    /// `tostring(arg)` (with `__tostring`), as bytes.
+    pub fn to_string_bytes(&self, i: usize) -> Result<Vec<u8>> {
+        match self.arg(i) {
+            ValueRef::Stack { index, .. } => self.shared.run(|raw| raw.tostring(index)),
+            ValueRef::String(s) => Ok(s.to_vec()),
+            v => Ok(v.to_owned().to_string().into_bytes()),
+        }
+    }
+
+    /// The number of results pushed so far.
+    pub fn results_len(&self) -> usize {
+        self.frame.nresults()
+    }
+
+    fn pushed(&mut self, r: std::result::Result<(), RawError>) -> Result<()> {
+        r.map_err(Error::from_raw)
+    }
+
+    /// Pushes a result; a string is copied (into C memory the trampoline hands to Luau).
+    pub fn push<'v>(&mut self, value: impl Into<ValueRef<'v>>) -> Result<()> {
+        let value = value.into();
+        if let ValueRef::Stack { index, .. } = value {
+            // Only values of this call's frame (arguments, tables it created) can be results.
+            if index < 1 || index > self.shared.raw.gettop() {
+                return Err(Error::new(
+                    ErrorKind::Argument,
+                    "a stack value result must be an argument or a table this call created",
+                ));
+            }
+        }
+        let r = self.frame.push_result(&value);
+        self.pushed(r)
+    }
+
+    /// Pushes an owned value ([`Value::Other`] cannot be pushed).
+    pub fn push_value(&mut self, value: &Value) -> Result<()> {
+        if let Value::Other(t) = value {
+            return Err(Error::new(
+                ErrorKind::Conversion,
+                format!("cannot return a {t} value by value"),
+            ));
+        }
+        self.push(value)
+    }
+
+    /// Pushes `nil`.
+    pub fn push_nil(&mut self) -> Result<()> {
+        self.push(ValueRef::Nil)
+    }
+
+    /// Pushes a number.
+    pub fn push_number(&mut self, n: f64) -> Result<()> {
+        self.push(ValueRef::Number(n))
+    }
+
+    /// Pushes a boolean.
+    pub fn push_bool(&mut self, b: bool) -> Result<()> {
+        self.push(ValueRef::Boolean(b))
+    }
+
+    /// Pushes a string (copied).
+    pub fn push_string(&mut self, s: impl AsRef<[u8]>) -> Result<()> {
+        let r = self.frame.push_result(&ValueRef::String(s.as_ref()));
+        self.pushed(r)
+    }
+
+    /// Pushes argument `i` unchanged, without copying a string (any type, e.g. a table).
+    pub fn push_arg(&mut self, i: usize) -> Result<()> {
+        let r = self.frame.push_arg(i);
+        self.pushed(r)
+    }
+
+    // --- nested operations on the same state -------------------------------------------------
+
+    /// Calls global function `name` (host -> Luau, nested).
+    pub fn call(&self, name: impl AsRef<[u8]>, args: &[Value]) -> Result<Vec<Value>> {
+        self.shared.call_global(name.as_ref(), args)
+    }
+
+    /// Runs a chunk (nested).
+    pub fn do_string(&self, src: impl AsRef<[u8]>) -> Result<Vec<Value>> {
+        self.shared.do_string(src.as_ref(), b"")
+    }
+
+    /// The value of global `name`.
+    pub fn get_global(&self, name: impl AsRef<[u8]>) -> Result<Value> {
+        self.shared.get_global(name.as_ref())
+    }
+
+    /// Sets global `name`.
+    pub fn set_global(&self, name: impl AsRef<[u8]>, value: &Value) -> Result<()> {
+        self.shared.set_global(name.as_ref(), value)
+    }
+
+    /// Registers a host function on the calling state (see [`crate::State::register_func`]).
+    pub fn register_func<F, R>(&self, name: impl AsRef<[u8]>, f: F) -> Result<()>
+    where
+        F: Fn(&mut CallContext<'_>) -> Result<R> + 'static,
+        R: IntoResults,
+    {
+        self.shared.register_func(name.as_ref(), f)
+    }
+
+    /// Unregisters a host function of the calling state (the running one included: it
+    /// finishes this call normally).
+    pub fn unregister_func(&self, name: impl AsRef<[u8]>) -> Result<()> {
+        self.shared.unregister_func(name.as_ref())
+    }
+
+    /// Bytes of Luau heap in use.
+    pub fn memory_used(&self) -> usize {
+        self.shared.raw.memory_used()
+    }
+}
+
+impl fmt::Debug for CallContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallContext")
+            .field("name", &self.name())
+            .field("args", &self.args().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A table argument of a host function. Reads go through the wrapper's protected accessors,
+/// so `__index` metamethods run and their errors come back as [`Error`]s.
+#[derive(Clone, Copy)]
+pub struct Table<'c> {
+    shared: &'c Shared,
+    index: i32,
+}
+
+/// A table key for [`Table::get`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Key<'k> {
+    /// A string key (`t.name`, `t["name"]`).
+    Str(&'k [u8]),
+    /// An integer key (`t[1]`).
+    Int(i64),
+}
+
+impl<'k> From<&'k str> for Key<'k> {
+    fn from(s: &'k str) -> Self {
+        Key::Str(s.as_bytes())
+    }
+}
+
+impl<'k> From<&'k [u8]> for Key<'k> {
+    fn from(s: &'k [u8]) -> Self {
+        Key::Str(s)
+    }
+}
+
+impl From<i64> for Key<'_> {
+    fn from(i: i64) -> Self {
+        Key::Int(i)
+    }
+}
+
+impl From<i32> for Key<'_> {
+    fn from(i: i32) -> Self {
+        Key::Int(i64::from(i))
+    }
+}
+
+impl Table<'_> {
+    /// `t[key]` (metamethods run); tables and functions come back as [`Value::Other`].
+    pub fn get<'k>(&self, key: impl Into<Key<'k>>) -> Result<Value> {
+        let key = key.into();
+        self.shared.run(|raw| {
+            let base = raw.gettop();
+            match key {
+                Key::Str(s) => raw.getfield(self.index, s)?,
+                Key::Int(i) => raw.geti(self.index, i)?,
+            };
+            read_results(raw, base).map(|mut v| v.pop().unwrap_or(Value::Nil))
+        })
+    }
+
+    /// `t[key] = value` (metamethods run).
+    pub fn set<'k>(&self, key: impl Into<Key<'k>>, value: &Value) -> Result<()> {
+        let key = key.into();
+        self.shared.run(|raw| {
+            push_owned(raw, std::slice::from_ref(value))?;
+            match key {
+                Key::Str(s) => raw.setfield(self.index, s),
+                Key::Int(i) => raw.seti(self.index, i),
+            }
+        })
+    }
+
+    /// The raw length (`#t` without `__len`).
+    pub fn raw_len(&self) -> Result<usize> {
+        self.shared.run(|raw| raw.rawlen(self.index))
+    }
+
+    /// All key/value pairs (raw iteration order); nested tables come back as
+    /// [`Value::Other`].
+    pub fn pairs(&self) -> Result<Vec<(Value, Value)>> {
+        self.shared.run(|raw| {
+            let mut out = Vec::new();
+            raw.push_values(&[Value::Nil])?;
+            while raw.next(self.index)? {
+                let top = raw.gettop();
+                let mut kv = raw.read_owned(top - 1, 2)?;
+                let v = kv.pop().unwrap_or(Value::Nil);
+                let k = kv.pop().unwrap_or(Value::Nil);
+                out.push((k, v));
+                raw.settop(-2)?; // pop the value, keep the key for the next step
+            }
+            Ok(out)
+        })
+    }
+
+    /// The array part `t[1] .. t[#t]` (raw length, metamethods run on reads).
+    pub fn sequence(&self) -> Result<Vec<Value>> {
+        let n = self.raw_len()?;
+        (1..=n as i64).map(|i| self.get(i)).collect()
+    }
+}
+
+impl From<Table<'_>> for ValueRef<'_> {
+    fn from(t: Table<'_>) -> Self {
+        ValueRef::Stack {
+            ty: Type::Table,
+            index: t.index,
+        }
+    }
+}
+
+impl fmt::Debug for Table<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a host function may return besides pushing through the context: the returned
+/// values are appended to the results already pushed.
+pub trait IntoResults {
+    /// Appends the values to the call's results.
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()>;
+}
+
+impl IntoResults for () {
+    fn push_results(self, _ctx: &mut CallContext<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+macro_rules! into_results_via_push {
+    ($($t:ty),*) => {$(
+        impl IntoResults for $t {
+            fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+                ctx.push(self)
+            }
+        }
+    )*};
+}
+into_results_via_push!(f64, bool, &str, &[u8]);
+
+impl IntoResults for i64 {
+    /// As a Luau number (exact up to 2^53), as scripts expect.
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_number(self as f64)
+    }
+}
+
+impl IntoResults for i32 {
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_number(f64::from(self))
+    }
+}
+
+impl IntoResults for String {
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_string(self)
+    }
+}
+
+impl IntoResults for Vec<u8> {
+    /// A string.
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_string(self)
+    }
+}
+
+impl IntoResults for Value {
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_value(&self)
+    }
+}
+
+impl IntoResults for Vec<Value> {
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        self.iter().try_for_each(|v| ctx.push_value(v))
+    }
+}
+
+impl<T: IntoResults> IntoResults for Option<T> {
+    /// `None` is one `nil`.
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        match self {
+            Some(v) => v.push_results(ctx),
+            None => ctx.push_nil(),
+        }
+    }
+}
+
+macro_rules! into_results_tuple {
+    ($($name:ident),+) => {
+        impl<$($name: IntoResults),+> IntoResults for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+                let ($($name,)+) = self;
+                $($name.push_results(ctx)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+into_results_tuple!(A);
+into_results_tuple!(A, B);
+into_results_tuple!(A, B, C);
+into_results_tuple!(A, B, C, D);
+into_results_tuple!(A, B, C, D, E);
+into_results_tuple!(A, B, C, D, E, G);
+
+/// The text of a panic payload.
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// One Luau -> Rust call: look the function up, run it with panics caught, and report
+/// OK / ERROR / PANIC to the trampoline, which raises (if at all) after we returned.
+pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
+    let mut ctx = CallContext { shared, frame };
+    let Some(func) = crate::registry::lookup(shared.key, ctx.frame.function_id()) else {
+        let message = format!("function '{}' is not registered", ctx.name());
+        ctx.frame.set_error(message.as_bytes(), 0);
+        return ffi::LUAW_CB_ERROR;
+    };
+    // The function (possibly the last reference, if it unregistered itself) is dropped inside
+    // the guard too: a panicking destructor is caught like any other panic.
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let result = func(&mut ctx);
+        drop(func);
+        result
+    }));
+    match outcome {
+        Ok(Ok(())) => ffi::LUAW_CB_OK,
+        Ok(Err(err)) => {
+            ctx.frame.truncate_results(0);
+            // Errors pass through unchanged: a host error keeps its original (a new token for
+            // the same source), any other error is raised as its own message (token 0: it
+            // escapes as a runtime error, as a nested Luau error would).
+            let message = err.message().to_owned();
+            let token = match err {
+                Error::Host {
+                    source: Some(source),
+                    ..
+                } => shared.remember_host_error(source),
+                host @ Error::Host { source: None, .. } => {
+                    shared.remember_host_error(Arc::new(host))
+                }
+                Error::Luau { .. } => 0,
+            };
+            ctx.frame.set_error(message.as_bytes(), token);
+            ffi::LUAW_CB_ERROR
+        }
+        Err(payload) => {
+            ctx.frame.truncate_results(0);
+            let text = panic_text(&*payload);
+            shared.store_panic(payload);
+            ctx.frame.set_error(text.as_bytes(), 0);
+            ffi::LUAW_CB_PANIC
+        }
+    }
+}

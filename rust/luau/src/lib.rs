@@ -1,0 +1,56 @@
+//! Luau embedded in Rust through luau-embed's shared C++ wrapper.
+//!
+//! A [`State`] runs Luau scripts and calls Luau functions; host functions written in Rust are
+//! registered by name with [`State::register_func`] and called from scripts.
+//!
+//! ```
+//! use luau::{State, Value};
+//!
+//! let state = State::new()?;
+//! state.register_func("greet", |ctx| Ok(format!("hello, {}", ctx.str(0)?)))?;
+//! let out = state.do_string(r#"return greet("luau"), 6 * 7"#)?;
+//! assert_eq!(out, [Value::from("hello, luau"), Value::Number(42.0)]);
+//! # Ok::<(), luau::Error>(())
+//! ```
+//!
+//! # The boundary
+//!
+//! No Luau error ever unwinds through a Rust frame. A script's call of a host function goes
+//! through the wrapper's C++ trampoline, which hands the arguments over in C memory and calls
+//! this crate's dispatcher once; the dispatcher runs the function (with panics caught) and
+//! returns a status. Only after it returned does the trampoline push the results or raise the
+//! Luau error.
+//!
+//! - A host function's error becomes a Luau error with exactly its text, which `pcall` can
+//!   catch. If it escapes the script, the caller gets [`Error::Host`] whose
+//!   [`source()`](std::error::Error::source) is the original error.
+//! - A host function's panic becomes a Luau error `host function '<name>' panicked: <text>`
+//!   (a script's `pcall` sees it, but the state keeps raising it), and the original panic is
+//!   resumed with [`std::panic::resume_unwind`] on the calling thread when the outermost call
+//!   returns. Nested calls made from inside host functions see [`ErrorKind::Panic`].
+//! - Host functions live in one process-wide registry (id -> state, function); a script that
+//!   kept a function whose registration is gone gets `function '<name>' is not registered`.
+//!
+//! # Threads
+//!
+//! A [`State`] is neither `Send` nor `Sync`; each thread creates its own. Host functions
+//! therefore need not be `Send`. Calls on different states never contend on a write lock.
+#![deny(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+mod compile;
+mod error;
+mod ffi;
+mod function;
+mod registry;
+mod state;
+mod value;
+
+pub use compile::{compile, Bytecode, CompileOptions};
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use ffi::{build_info, BuildInfo};
+pub use function::{CallContext, IntoResults, Key, Table};
+pub use registry::registry_len;
+pub use state::{Function, State, StateOptions};
+pub use value::{Type, Value, ValueRef};

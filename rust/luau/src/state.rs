@@ -1,0 +1,539 @@
+//! The state: a Luau VM with this crate's per-state data.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::error::Error as StdError;
+use std::fmt;
+use std::panic::resume_unwind;
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
+
+use crate::compile::{Bytecode, CompileOptions};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ffi::{self, RawError, RawState};
+use crate::function::{CallContext, HostFn, IntoResults};
+use crate::registry;
+use crate::value::{Value, ValueRef};
+
+/// How many escaped-or-caught host errors a state remembers within one outermost call (the
+/// wrapper remembers as many; older ones escape without their source).
+const MAX_PENDING_HOST_ERRORS: usize = 32;
+
+/// Options for [`State::with_options`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StateOptions {
+    /// Bytes of Luau heap the state may use; 0 means no limit.
+    pub memory_limit: usize,
+    /// Open Luau's standard libraries (without `print`: the library never prints).
+    pub open_libs: bool,
+}
+
+impl Default for StateOptions {
+    fn default() -> Self {
+        StateOptions {
+            memory_limit: 0,
+            open_libs: true,
+        }
+    }
+}
+
+impl StateOptions {
+    /// The defaults: no memory limit, standard libraries open.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Limits the Luau heap to `bytes` (0 = no limit). Allocations past it fail with
+    /// [`ErrorKind::Memory`]; the state stays usable.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// Whether to open the standard libraries.
+    pub fn open_libs(mut self, open: bool) -> Self {
+        self.open_libs = open;
+        self
+    }
+}
+
+/// A Luau state (a VM with its globals and registered host functions).
+///
+/// `State` is neither `Send` nor `Sync`: it is used by the thread that created it, and its
+/// host functions run on that thread (they need not be `Send`). Independent states on
+/// different threads run in parallel.
+///
+/// Dropping the state closes the VM and removes exactly its host functions from the registry.
+pub struct State {
+    shared: Rc<Shared>,
+}
+
+/// The state's data, shared with the dispatcher (which reaches it through the C state's
+/// `host_ctx`; the `Rc` keeps its address stable).
+pub(crate) struct Shared {
+    pub(crate) raw: RawState,
+    pub(crate) key: u64,
+    /// name -> function id of this state's registered functions.
+    names: RefCell<HashMap<Vec<u8>, u64>>,
+    /// Host errors raised during the current outermost call, by token.
+    host_errors: RefCell<VecDeque<(u64, Arc<dyn StdError + Send + Sync>)>>,
+    next_token: Cell<u64>,
+    /// The first panic of the current outermost call, resumed when it returns.
+    panic: RefCell<Option<Box<dyn Any + Send>>>,
+}
+
+fn abi_check() -> Result<()> {
+    static CHECK: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    CHECK
+        .get_or_init(|| {
+            let lib = ffi::library_abi_version();
+            let info = ffi::build_info();
+            if lib != ffi::LUAW_ABI_VERSION || info.abi_version != ffi::LUAW_ABI_VERSION {
+                return Err(format!(
+                    "ABI mismatch: this crate speaks luau-embed ABI {}, the linked wrapper {lib}",
+                    ffi::LUAW_ABI_VERSION
+                ));
+            }
+            if info.max_cstack != ffi::EXPECTED_MAX_CSTACK
+                || info.vector_size != ffi::EXPECTED_VECTOR_SIZE
+            {
+                return Err(format!(
+                    "ABI mismatch: wrapper built with LUAI_MAXCSTACK={} LUA_VECTOR_SIZE={}, expected {} and {}",
+                    info.max_cstack,
+                    info.vector_size,
+                    ffi::EXPECTED_MAX_CSTACK,
+                    ffi::EXPECTED_VECTOR_SIZE
+                ));
+            }
+            Ok(())
+        })
+        .clone()
+        .map_err(|msg| Error::new(ErrorKind::Abi, msg))
+}
+
+impl State {
+    /// A new state with the standard libraries and no memory limit.
+    ///
+    /// ```
+    /// let state = luau::State::new()?;
+    /// let v = state.do_string("return 1 + 2")?;
+    /// assert_eq!(v, [luau::Value::Number(3.0)]);
+    /// # Ok::<(), luau::Error>(())
+    /// ```
+    pub fn new() -> Result<State> {
+        State::with_options(StateOptions::default())
+    }
+
+    /// A new state with `options`. Fails with [`ErrorKind::Abi`] when the linked wrapper was
+    /// built for another ABI, and [`ErrorKind::Memory`] when memory runs out.
+    pub fn with_options(options: StateOptions) -> Result<State> {
+        abi_check()?;
+        let raw = RawState::new(options.memory_limit, options.open_libs).map_err(|status| {
+            Error::new(
+                ErrorKind::from_status(status),
+                match status {
+                    ffi::LUAW_ERRABI => {
+                        "ABI mismatch: the wrapper rejected this crate's ABI version"
+                    }
+                    _ => "not enough memory to create a Luau state",
+                },
+            )
+        })?;
+        let shared = Rc::new(Shared {
+            raw,
+            key: registry::new_state_key(),
+            names: RefCell::new(HashMap::new()),
+            host_errors: RefCell::new(VecDeque::new()),
+            next_token: Cell::new(1),
+            panic: RefCell::new(None),
+        });
+        RawState::install_dispatch(&shared);
+        Ok(State { shared })
+    }
+
+    /// Compiles and runs `src`; returns the chunk's results.
+    ///
+    /// A syntax error is [`ErrorKind::Syntax`] with the line number in its message
+    /// (`[string "chunk"]:3: ...`); a runtime error carries a traceback.
+    pub fn do_string(&self, src: impl AsRef<[u8]>) -> Result<Vec<Value>> {
+        self.shared.do_string(src.as_ref(), b"")
+    }
+
+    /// Like [`do_string`](Self::do_string), naming the chunk in messages and tracebacks.
+    pub fn do_string_named(&self, src: impl AsRef<[u8]>, chunkname: &str) -> Result<Vec<Value>> {
+        self.shared.do_string(src.as_ref(), chunkname.as_bytes())
+    }
+
+    /// Compiles `src` with the default options (see [`crate::compile`]).
+    pub fn compile(&self, src: impl AsRef<[u8]>) -> Result<Bytecode> {
+        crate::compile::compile(src, &CompileOptions::default())
+    }
+
+    /// Loads bytecode as a function named `chunkname` (without running it).
+    pub fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function<'_>> {
+        self.shared.load(chunkname, bytecode)
+    }
+
+    /// Calls global function `name` with `args`; returns its results.
+    pub fn call(&self, name: impl AsRef<[u8]>, args: &[Value]) -> Result<Vec<Value>> {
+        self.shared.call_global(name.as_ref(), args)
+    }
+
+    /// The value of global `name` (tables and functions come back as [`Value::Other`]).
+    pub fn get_global(&self, name: impl AsRef<[u8]>) -> Result<Value> {
+        self.shared.get_global(name.as_ref())
+    }
+
+    /// Sets global `name` to `value`.
+    pub fn set_global(&self, name: impl AsRef<[u8]>, value: &Value) -> Result<()> {
+        self.shared.set_global(name.as_ref(), value)
+    }
+
+    /// The global function `name` as a handle that can be called repeatedly.
+    pub fn get_function(&self, name: impl AsRef<[u8]>) -> Result<Function<'_>> {
+        self.shared.get_function(name.as_ref())
+    }
+
+    /// Registers `f` as global function `name` (any bytes: empty, special characters and
+    /// Unicode names work, reachable as `_G["name"]`). Registering an existing name replaces
+    /// the function and frees the old id.
+    ///
+    /// `f` reads its arguments and writes its results through the [`CallContext`] and
+    /// returns `Ok(results)` or an error. An error raises a Luau error with exactly the
+    /// error's text, which a script's `pcall` can catch; if it escapes, the caller gets
+    /// [`Error::Host`] whose `source()` is the original error (use [`Error::external`] to
+    /// raise your own error types). A panic raises a Luau error
+    /// `host function '<name>' panicked: <text>` and is resumed on this thread when the
+    /// outermost call returns.
+    ///
+    /// ```
+    /// let state = luau::State::new()?;
+    /// state.register_func("add", |ctx| Ok(ctx.number(0)? + ctx.number(1)?))?;
+    /// assert_eq!(state.do_string("return add(2, 3)")?, [luau::Value::Number(5.0)]);
+    /// # Ok::<(), luau::Error>(())
+    /// ```
+    pub fn register_func<F, R>(&self, name: impl AsRef<[u8]>, f: F) -> Result<()>
+    where
+        F: Fn(&mut CallContext<'_>) -> Result<R> + 'static,
+        R: IntoResults,
+    {
+        self.shared.register_func(name.as_ref(), f)
+    }
+
+    /// Unregisters `name` and sets global `name` to nil; closures a script kept raise
+    /// `function '<name>' is not registered`. An unknown name is [`ErrorKind::Argument`].
+    pub fn unregister_func(&self, name: impl AsRef<[u8]>) -> Result<()> {
+        self.shared.unregister_func(name.as_ref())
+    }
+
+    /// Bytes of Luau heap in use.
+    pub fn memory_used(&self) -> usize {
+        self.shared.raw.memory_used()
+    }
+
+    /// Runs a full garbage collection.
+    pub fn gc_collect(&self) -> Result<()> {
+        self.shared.gc_collect()
+    }
+
+    /// Sets the memory limit in bytes (0 = none); it applies from the next allocation.
+    pub fn set_memory_limit(&self, bytes: usize) {
+        self.shared.raw.set_memory_limit(bytes);
+    }
+
+    /// The number of host functions this state has registered.
+    pub fn registered_len(&self) -> usize {
+        self.shared.names.borrow().len()
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("State")
+            .field("key", &self.shared.key)
+            .field("functions", &self.registered_len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let status = self.shared.raw.close();
+        if status != ffi::LUAW_OK {
+            // Only possible while a call on this state is running, which safe code cannot
+            // arrange (the call borrows the state). Leak rather than free memory C still uses.
+            debug_assert!(false, "luaw_close failed with status {status}");
+            std::mem::forget(Rc::clone(&self.shared));
+            return;
+        }
+        let ids: Vec<u64> = self
+            .shared
+            .names
+            .borrow_mut()
+            .drain()
+            .map(|(_, id)| id)
+            .collect();
+        registry::remove(self.shared.key, ids);
+    }
+}
+
+/// A Luau function held by the host (from [`State::load`] or [`State::get_function`]).
+/// It keeps the function alive until dropped and cannot outlive its state.
+pub struct Function<'s> {
+    shared: &'s Shared,
+    reference: i32,
+}
+
+impl Function<'_> {
+    /// Calls the function with `args`; returns its results.
+    pub fn call(&self, args: &[Value]) -> Result<Vec<Value>> {
+        self.shared.run(|raw| {
+            let base = raw.gettop();
+            raw.push_ref(self.reference)?;
+            push_owned(raw, args)?;
+            raw.pcall(n_i32(args.len())?)?;
+            read_results(raw, base)
+        })
+    }
+}
+
+impl fmt::Debug for Function<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Function")
+            .field("reference", &self.reference)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Function<'_> {
+    fn drop(&mut self) {
+        self.shared.raw.unref(self.reference);
+    }
+}
+
+fn n_i32(n: usize) -> std::result::Result<i32, RawError> {
+    i32::try_from(n).map_err(|_| RawError::new(ffi::LUAW_ERRARG, "too many values"))
+}
+
+/// Pushes owned values, refusing [`Value::Other`] (it has no value to push).
+pub(crate) fn push_owned(raw: &RawState, args: &[Value]) -> std::result::Result<(), RawError> {
+    if let Some(bad) = args.iter().find(|v| matches!(v, Value::Other(_))) {
+        return Err(RawError::new(
+            ffi::LUAW_ERRARG,
+            format!("cannot pass a {} value by value", bad.type_of()),
+        ));
+    }
+    raw.push_values(args)
+}
+
+/// Reads everything above `base` and pops it.
+pub(crate) fn read_results(raw: &RawState, base: i32) -> std::result::Result<Vec<Value>, RawError> {
+    let n = raw.gettop() - base;
+    let values = raw.read_owned(base + 1, n)?;
+    raw.settop(base)?;
+    Ok(values)
+}
+
+impl Shared {
+    /// Runs one operation: restores the stack height afterwards, converts the error, and at
+    /// the outermost level forgets the call's host errors and resumes a host panic.
+    pub(crate) fn run<T>(
+        &self,
+        op: impl FnOnce(&RawState) -> std::result::Result<T, RawError>,
+    ) -> Result<T> {
+        let outermost = self.raw.host_depth() == 0;
+        let top = self.raw.gettop();
+        let result = op(&self.raw);
+        if self.raw.gettop() != top {
+            let _ = self.raw.settop(top);
+        }
+        let result = result.map_err(|raw| self.convert_error(raw));
+        if outermost {
+            self.host_errors.borrow_mut().clear();
+            let panic = self.panic.borrow_mut().take();
+            if let Some(payload) = panic {
+                resume_unwind(payload);
+            }
+        }
+        result
+    }
+
+    fn convert_error(&self, raw: RawError) -> Error {
+        if raw.status != ffi::LUAW_ERRHOST {
+            return Error::from_raw(raw);
+        }
+        let source = (raw.host_token != 0)
+            .then(|| {
+                self.host_errors
+                    .borrow()
+                    .iter()
+                    .find(|(token, _)| *token == raw.host_token)
+                    .map(|(_, err)| Arc::clone(err))
+            })
+            .flatten();
+        Error::Host {
+            message: raw.message,
+            traceback: raw.traceback,
+            source,
+        }
+    }
+
+    /// Remembers a host error for the rest of the outermost call; returns its token.
+    pub(crate) fn remember_host_error(&self, err: Arc<dyn StdError + Send + Sync>) -> u64 {
+        let token = self.next_token.get();
+        self.next_token.set(token.wrapping_add(1).max(1));
+        let mut errors = self.host_errors.borrow_mut();
+        if errors.len() >= MAX_PENDING_HOST_ERRORS {
+            errors.pop_front();
+        }
+        errors.push_back((token, err));
+        token
+    }
+
+    /// Keeps the first panic of the outermost call (later ones are dropped).
+    pub(crate) fn store_panic(&self, payload: Box<dyn Any + Send>) {
+        let mut slot = self.panic.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(payload);
+        }
+    }
+
+    pub(crate) fn do_string(&self, src: &[u8], chunkname: &[u8]) -> Result<Vec<Value>> {
+        self.run(|raw| {
+            let base = raw.gettop();
+            raw.dostring(src, chunkname)?;
+            read_results(raw, base)
+        })
+    }
+
+    pub(crate) fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function<'_>> {
+        let reference = self.run(|raw| {
+            raw.load(chunkname.as_bytes(), bytecode.as_bytes())?;
+            let r = raw.make_ref(-1);
+            raw.settop(-2)?;
+            r
+        })?;
+        Ok(Function {
+            shared: self,
+            reference,
+        })
+    }
+
+    pub(crate) fn call_global(&self, name: &[u8], args: &[Value]) -> Result<Vec<Value>> {
+        self.run(|raw| {
+            let base = raw.gettop();
+            raw.getglobal(name)?;
+            push_owned(raw, args)?;
+            raw.pcall(n_i32(args.len())?)?;
+            read_results(raw, base)
+        })
+    }
+
+    /// Calls the value at stack `index` (a host function's argument) with `args`.
+    pub(crate) fn call_stack_value(&self, index: i32, args: &[Value]) -> Result<Vec<Value>> {
+        self.run(|raw| {
+            let base = raw.gettop();
+            raw.push_value_refs(&[ValueRef::Stack {
+                ty: crate::value::Type::Function,
+                index,
+            }])?;
+            push_owned(raw, args)?;
+            raw.pcall(n_i32(args.len())?)?;
+            read_results(raw, base)
+        })
+    }
+
+    /// Pushes a new table and leaves it on the stack (for the rest of the host call that asked
+    /// for it); returns its absolute index.
+    pub(crate) fn push_new_table(&self, narr: i32, nrec: i32) -> Result<i32> {
+        self.raw
+            .newtable(narr, nrec)
+            .map_err(|raw| self.convert_error(raw))?;
+        Ok(self.raw.gettop())
+    }
+
+    pub(crate) fn get_global(&self, name: &[u8]) -> Result<Value> {
+        self.run(|raw| {
+            raw.getglobal(name)?;
+            let v = raw.read_owned(raw.gettop(), 1)?;
+            Ok(v.into_iter().next().unwrap_or(Value::Nil))
+        })
+    }
+
+    pub(crate) fn set_global(&self, name: &[u8], value: &Value) -> Result<()> {
+        self.run(|raw| {
+            push_owned(raw, std::slice::from_ref(value))?;
+            raw.setglobal(name)
+        })
+    }
+
+    pub(crate) fn get_function(&self, name: &[u8]) -> Result<Function<'_>> {
+        let reference = self.run(|raw| {
+            let t = raw.getglobal(name)?;
+            if t != ffi::LUAW_TFUNCTION {
+                return Err(RawError::new(
+                    ffi::LUAW_ERRARG,
+                    format!(
+                        "global '{}' is a {}, not a function",
+                        String::from_utf8_lossy(name),
+                        crate::value::Type::from_raw(t)
+                    ),
+                ));
+            }
+            raw.make_ref(-1)
+        })?;
+        Ok(Function {
+            shared: self,
+            reference,
+        })
+    }
+
+    pub(crate) fn gc_collect(&self) -> Result<()> {
+        self.run(|raw| match raw.gc_collect() {
+            ffi::LUAW_OK => Ok(()),
+            status => Err(RawError::new(status, "garbage collection failed")),
+        })
+    }
+
+    pub(crate) fn register_func<F, R>(&self, name: &[u8], f: F) -> Result<()>
+    where
+        F: Fn(&mut CallContext<'_>) -> Result<R> + 'static,
+        R: IntoResults,
+    {
+        let func: Rc<HostFn> = Rc::new(move |ctx: &mut CallContext<'_>| {
+            let results = f(ctx)?;
+            results.push_results(ctx)
+        });
+        let id = registry::insert(self.key, func);
+        if let Err(err) = self.run(|raw| raw.register_function(name, id)) {
+            registry::remove(self.key, [id]);
+            return Err(err);
+        }
+        let old = self.names.borrow_mut().insert(name.to_vec(), id);
+        if let Some(old) = old {
+            registry::remove(self.key, [old]);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn unregister_func(&self, name: &[u8]) -> Result<()> {
+        let id = self.names.borrow_mut().remove(name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Argument,
+                format!(
+                    "function '{}' is not registered",
+                    String::from_utf8_lossy(name)
+                ),
+            )
+        })?;
+        registry::remove(self.key, [id]);
+        // The global goes too (docs/bindings.md); closures a script kept become stale.
+        self.run(|raw| {
+            raw.push_values(&[Value::Nil])?;
+            raw.setglobal(name)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,368 @@
+//! Values crossing the boundary.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::ffi;
+
+/// A Luau type, as the wrapper reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Type {
+    /// No value (an absent argument).
+    None,
+    /// `nil`.
+    Nil,
+    /// `boolean`.
+    Boolean,
+    /// Light userdata.
+    LightUserdata,
+    /// `number` (a double).
+    Number,
+    /// A 64-bit integer (Luau's `integer` type).
+    Integer,
+    /// `vector` (three floats).
+    Vector,
+    /// `string` (bytes).
+    String,
+    /// `table`.
+    Table,
+    /// `function`.
+    Function,
+    /// `userdata`.
+    Userdata,
+    /// `thread` (coroutine).
+    Thread,
+    /// `buffer`.
+    Buffer,
+    /// A type this crate does not know.
+    Unknown(i32),
+}
+
+impl Type {
+    pub(crate) fn from_raw(t: i32) -> Type {
+        match t {
+            ffi::LUAW_TNONE => Type::None,
+            ffi::LUAW_TNIL => Type::Nil,
+            ffi::LUAW_TBOOLEAN => Type::Boolean,
+            ffi::LUAW_TLIGHTUSERDATA => Type::LightUserdata,
+            ffi::LUAW_TNUMBER => Type::Number,
+            ffi::LUAW_TINTEGER => Type::Integer,
+            ffi::LUAW_TVECTOR => Type::Vector,
+            ffi::LUAW_TSTRING => Type::String,
+            ffi::LUAW_TTABLE => Type::Table,
+            ffi::LUAW_TFUNCTION => Type::Function,
+            ffi::LUAW_TUSERDATA => Type::Userdata,
+            ffi::LUAW_TTHREAD => Type::Thread,
+            ffi::LUAW_TBUFFER => Type::Buffer,
+            other => Type::Unknown(other),
+        }
+    }
+
+    /// Luau's name of the type (`typeof`), as used in argument errors; `"no value"` for
+    /// [`Type::None`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::None => "no value",
+            Type::Nil => "nil",
+            Type::Boolean => "boolean",
+            Type::LightUserdata | Type::Userdata => "userdata",
+            Type::Number => "number",
+            Type::Integer => "integer",
+            Type::Vector => "vector",
+            Type::String => "string",
+            Type::Table => "table",
+            Type::Function => "function",
+            Type::Thread => "thread",
+            Type::Buffer => "buffer",
+            Type::Unknown(_) => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An owned Luau value: what calls return and take as arguments.
+///
+/// Strings are bytes (Luau strings may hold any bytes, NUL included). Values of other types
+/// (tables, functions, ...) come back as [`Value::Other`] with their type only.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// `nil`.
+    Nil,
+    /// A boolean.
+    Boolean(bool),
+    /// A number (double; integers are exact up to 2^53).
+    Number(f64),
+    /// A 64-bit integer (Luau's `integer` type).
+    Integer(i64),
+    /// A vector `x, y, z`.
+    Vector([f32; 3]),
+    /// A string, byte-exact.
+    String(Vec<u8>),
+    /// A value that does not cross by value (table, function, userdata, ...): its type.
+    Other(Type),
+}
+
+impl Value {
+    /// The value's Luau type.
+    pub fn type_of(&self) -> Type {
+        match self {
+            Value::Nil => Type::Nil,
+            Value::Boolean(_) => Type::Boolean,
+            Value::Number(_) => Type::Number,
+            Value::Integer(_) => Type::Integer,
+            Value::Vector(_) => Type::Vector,
+            Value::String(_) => Type::String,
+            Value::Other(t) => *t,
+        }
+    }
+
+    /// The number, for `Number` and `Integer`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Number(n) => Some(n),
+            Value::Integer(i) => Some(i as f64),
+            _ => None,
+        }
+    }
+
+    /// The integer, for `Integer` and for a `Number` with an exact integral value.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Integer(i) => Some(i),
+            Value::Number(n) => f64_to_i64(n),
+            _ => None,
+        }
+    }
+
+    /// The boolean, for `Boolean`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Boolean(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The bytes, for `String`.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text, for a `String` holding valid UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_bytes().and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// Luau's truthiness: everything but `nil` and `false` is true.
+    pub fn is_truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Boolean(false))
+    }
+
+    /// Borrows this value for pushing.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Nil | Value::Other(_) => ValueRef::Nil,
+            Value::Boolean(b) => ValueRef::Boolean(*b),
+            Value::Number(n) => ValueRef::Number(*n),
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Vector(v) => ValueRef::Vector(*v),
+            Value::String(s) => ValueRef::String(s),
+        }
+    }
+}
+
+pub(crate) fn f64_to_i64(n: f64) -> Option<i64> {
+    // 2^63 is exactly representable; i64::MAX is not.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n)).then_some(n as i64)
+}
+
+impl fmt::Display for Value {
+    /// Like Luau's `tostring` for scalars (`Other` prints its type name).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => f.write_str("nil"),
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Vector([x, y, z]) => write!(f, "{x}, {y}, {z}"),
+            Value::String(s) => f.write_str(&String::from_utf8_lossy(s)),
+            Value::Other(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Boolean(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+impl From<i32> for Value {
+    /// A Luau number (not the `integer` type), as scripts write `1`.
+    fn from(n: i32) -> Self {
+        Value::Number(f64::from(n))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.as_bytes().to_vec())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s.into_bytes())
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(s: &[u8]) -> Self {
+        Value::String(s.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(s: Vec<u8>) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<[f32; 3]> for Value {
+    fn from(v: [f32; 3]) -> Self {
+        Value::Vector(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Nil, Into::into)
+    }
+}
+
+/// A value borrowed for the duration of a host call: what a host function's arguments are,
+/// and what it pushes as results without building owned values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum ValueRef<'a> {
+    /// `nil` (also an absent argument).
+    Nil,
+    /// A boolean.
+    Boolean(bool),
+    /// A number.
+    Number(f64),
+    /// A 64-bit integer.
+    Integer(i64),
+    /// A vector.
+    Vector([f32; 3]),
+    /// A string, borrowed from Luau (arguments) or from the host (results).
+    String(&'a [u8]),
+    /// A value on the Luau stack (table, function, ...): its type and stack index.
+    Stack {
+        /// The value's type.
+        ty: Type,
+        /// Its absolute stack index in the host function's frame.
+        index: i32,
+    },
+}
+
+impl<'a> ValueRef<'a> {
+    /// The value's Luau type.
+    pub fn type_of(&self) -> Type {
+        match self {
+            ValueRef::Nil => Type::Nil,
+            ValueRef::Boolean(_) => Type::Boolean,
+            ValueRef::Number(_) => Type::Number,
+            ValueRef::Integer(_) => Type::Integer,
+            ValueRef::Vector(_) => Type::Vector,
+            ValueRef::String(_) => Type::String,
+            ValueRef::Stack { ty, .. } => *ty,
+        }
+    }
+
+    /// The bytes of a string.
+    pub fn as_bytes(&self) -> Option<&'a [u8]> {
+        match *self {
+            ValueRef::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text of a string holding valid UTF-8.
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.as_bytes().and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// The string, lossily decoded.
+    pub fn to_string_lossy(&self) -> Option<Cow<'a, str>> {
+        self.as_bytes().map(String::from_utf8_lossy)
+    }
+
+    /// The number, for `Number` and `Integer`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            ValueRef::Number(n) => Some(n),
+            ValueRef::Integer(i) => Some(i as f64),
+            _ => None,
+        }
+    }
+
+    /// An owned copy; stack values become [`Value::Other`].
+    pub fn to_owned(&self) -> Value {
+        match *self {
+            ValueRef::Nil => Value::Nil,
+            ValueRef::Boolean(b) => Value::Boolean(b),
+            ValueRef::Number(n) => Value::Number(n),
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Vector(v) => Value::Vector(v),
+            ValueRef::String(s) => Value::String(s.to_vec()),
+            ValueRef::Stack { ty, .. } => Value::Other(ty),
+        }
+    }
+}
+
+impl<'a> From<&'a Value> for ValueRef<'a> {
+    fn from(v: &'a Value) -> Self {
+        v.as_ref()
+    }
+}
+
+impl<'a> From<&'a str> for ValueRef<'a> {
+    fn from(s: &'a str) -> Self {
+        ValueRef::String(s.as_bytes())
+    }
+}
+
+impl<'a> From<&'a [u8]> for ValueRef<'a> {
+    fn from(s: &'a [u8]) -> Self {
+        ValueRef::String(s)
+    }
+}
+
+impl From<f64> for ValueRef<'_> {
+    fn from(n: f64) -> Self {
+        ValueRef::Number(n)
+    }
+}
+
+impl From<bool> for ValueRef<'_> {
+    fn from(b: bool) -> Self {
+        ValueRef::Boolean(b)
+    }
+}
