@@ -415,6 +415,23 @@ func (c *CallContext) Len(i int) int {
 	return n
 }
 
+// nested checks that c is a running call and that its state is entered from its own
+// host function (the goroutine running it).
+func (c *CallContext) nested() error {
+	if c.raw == nil {
+		return newError(KindArgument, "luau: CallContext used after its call returned")
+	}
+	outer, err := c.st.enter()
+	if err != nil {
+		return err
+	}
+	if outer {
+		c.st.leave(true)
+		return newError(KindArgument, "luau: CallContext used after its call returned")
+	}
+	return nil
+}
+
 // CallArg calls function argument i with args (a nested call into Luau).
 func (c *CallContext) CallArg(i int, args ...any) ([]any, error) {
 	v := c.arg(i)
@@ -422,7 +439,7 @@ func (c *CallContext) CallArg(i int, args ...any) ([]any, error) {
 		return nil, c.typeError(i, "function")
 	}
 	st := c.st
-	if _, err := st.enter(); err != nil {
+	if err := c.nested(); err != nil {
 		return nil, err
 	}
 	base := st.c.GetTop()
@@ -446,17 +463,16 @@ func (c *CallContext) CallArg(i int, args ...any) ([]any, error) {
 
 // Call calls the global Luau function name (a nested call into Luau).
 func (c *CallContext) Call(name string, args ...any) ([]any, error) {
-	st := c.st
-	if _, err := st.enter(); err != nil {
+	if err := c.nested(); err != nil {
 		return nil, err
 	}
-	return st.callGlobal(name, args)
+	return c.st.callGlobal(name, args)
 }
 
 // DoString runs src in the calling state (a nested call into Luau).
 func (c *CallContext) DoString(src string) ([]any, error) {
 	st := c.st
-	if _, err := st.enter(); err != nil {
+	if err := c.nested(); err != nil {
 		return nil, err
 	}
 	base := st.c.GetTop()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
 )
 
 type myErr struct{ code int }
@@ -457,5 +459,41 @@ func TestBorrowedStringArgs(t *testing.T) {
 	got, err = s.Call("id", big)
 	if err != nil || got[0] != big {
 		t.Fatal("16 MiB round trip failed", err)
+	}
+}
+
+func TestCallContextAfterReturn(t *testing.T) {
+	s := newState(t)
+	var kept *CallContext
+	if err := s.RegisterFunc("keep", func(c *CallContext) error { kept = c; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DoString("keep() function f() return 1 end"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := kept.Call("f")
+	wantKind(t, err, KindArgument)
+	if r, err := s.DoString("return 2"); err != nil || r[0] != 2.0 {
+		t.Fatalf("state stuck after misuse: %v %v", r, err)
+	}
+}
+
+func TestExportPanicBarrier(t *testing.T) {
+	// A panic in the dispatcher itself (a binding bug) must still not unwind into C: the
+	// barrier on the //export turns it into the panic status.
+	s := newState(t)
+	if err := s.RegisterFunc("f", addFunc); err != nil {
+		t.Fatal(err)
+	}
+	saved := capi.Dispatcher
+	capi.Dispatcher = func(uint64, *capi.Call) int32 { panic("dispatcher bug") }
+	_, err := s.DoString("f(1, 2)")
+	capi.Dispatcher = saved
+	le := wantKind(t, err, KindPanic)
+	if !strings.Contains(le.Message, "dispatcher bug") {
+		t.Fatalf("message %q", le.Message)
+	}
+	if r, err := s.DoString("return f(1, 2)"); err != nil || r[0] != 3.0 {
+		t.Fatalf("after barrier: %v %v", r, err)
 	}
 }

@@ -27,14 +27,15 @@ type state struct {
 	closed atomic.Bool
 
 	// Fields below belong to the goroutine that holds busy (and its nested calls).
-	funcs     map[string]uint64 // registered name -> function id
-	ctxs      []*CallContext    // reused call contexts, one per host-call depth
-	depth     int               // host functions of this state currently running
-	panicking bool              // a host function panicked during the current outermost call
-	panicVal  any
-	hostErrs  [hostErrSlots]hostErr // recent host errors by token (the C side keeps 32)
-	nextToken uint64
-	refs      map[int32]struct{} // live Function references
+	funcs        map[string]uint64 // registered name -> function id
+	ctxs         []*CallContext    // reused call contexts, one per host-call depth
+	depth        int               // host functions of this state currently running
+	panicking    bool              // a host function panicked during the current outermost call
+	panicVal     any
+	hostErrs     [hostErrSlots]hostErr // recent host errors by token (the C side keeps 32)
+	nextToken    uint64
+	hostErrsUsed bool
+	refs         map[int32]struct{} // live Function references
 }
 
 const hostErrSlots = 64
@@ -154,11 +155,9 @@ func (st *state) leave(outer bool) {
 	if !outer {
 		return
 	}
-	for i := range st.hostErrs {
-		if st.hostErrs[i].err == nil {
-			continue
-		}
-		st.hostErrs[i] = hostErr{}
+	if st.hostErrsUsed {
+		st.hostErrs = [hostErrSlots]hostErr{}
+		st.hostErrsUsed = false
 	}
 	if st.panicking {
 		v := st.panicVal
@@ -189,6 +188,7 @@ func (st *state) rememberHostErr(err error) uint64 {
 	st.nextToken++
 	t := st.nextToken
 	st.hostErrs[t%hostErrSlots] = hostErr{token: t, err: err}
+	st.hostErrsUsed = true
 	return t
 }
 
