@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
 )
@@ -380,5 +382,30 @@ func TestNoStdlib(t *testing.T) {
 	std := newState(t)
 	if v, _ := std.Global("print"); v != nil {
 		t.Fatalf("print is available: %v", v)
+	}
+}
+
+func TestForgottenStateIsFinalized(t *testing.T) {
+	base := RegistrySize()
+	func() {
+		s, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if err := s.RegisterFunc(fmt.Sprint("f", i), addFunc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}()
+	if RegistrySize() != base+3 {
+		t.Fatalf("registry %d, want %d", RegistrySize(), base+3)
+	}
+	for i := 0; i < 100 && RegistrySize() != base; i++ {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if RegistrySize() != base {
+		t.Fatalf("a dropped State was not closed by its finalizer: registry %d, want %d", RegistrySize(), base)
 	}
 }
