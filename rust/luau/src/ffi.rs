@@ -580,8 +580,8 @@ impl RawState {
         check(status, &err).map(|()| nresults)
     }
 
-    /// Reads the values at `first .. first + n` as owned values.
-    pub(crate) fn read_owned(&self, first: i32, n: i32) -> Result<Vec<Value>, RawError> {
+    /// Reads n values at first.. as the wrapper reports them (strings borrowed from Luau).
+    fn read_raw(&self, first: i32, n: i32) -> Result<Vec<luaw_Value>, RawError> {
         let count = usize::try_from(n).unwrap_or(0);
         let mut raw: Vec<luaw_Value> = Vec::with_capacity(count);
         // SAFETY: live state; raw has room for n values; the wrapper writes exactly n on
@@ -590,6 +590,12 @@ impl RawState {
         check_status(status, "luaw_read_values")?;
         // SAFETY: on LUAW_OK the wrapper initialised all n entries.
         unsafe { raw.set_len(count) };
+        Ok(raw)
+    }
+
+    /// Reads the values at `first .. first + n` as owned values.
+    pub(crate) fn read_owned(&self, first: i32, n: i32) -> Result<Vec<Value>, RawError> {
+        let raw = self.read_raw(first, n)?;
         // SAFETY: the values were just read and stay on the stack while we copy them.
         Ok(raw.iter().map(|v| unsafe { owned_value(v) }).collect())
     }
@@ -1005,6 +1011,43 @@ impl<'a> CallFrame<'a> {
             raw_nil()
         };
         self.push_raw(v)
+    }
+
+    /// Appends the values at stack `first .. first + n` as results: scalars by value (strings
+    /// copied into scratch now), other values by stack index (they must stay on the stack,
+    /// in this call's frame, until the call returns).
+    pub(crate) fn push_stack_results(
+        &mut self,
+        raw: &RawState,
+        first: i32,
+        n: i32,
+    ) -> Result<(), RawError> {
+        for v in raw.read_raw(first, n)? {
+            let result = match v.type_ {
+                LUAW_TSTRING => {
+                    // SAFETY: the string is on the stack right now; it is copied at once.
+                    let bytes = match unsafe { borrowed_value(&v) } {
+                        ValueRef::String(b) => b,
+                        _ => &[],
+                    };
+                    let copied = self.copy_to_scratch(bytes)?;
+                    raw_scalar(LUAW_TSTRING, luaw_ValueUnion { string: copied })
+                }
+                LUAW_TNIL | LUAW_TBOOLEAN | LUAW_TNUMBER | LUAW_TINTEGER | LUAW_TVECTOR => {
+                    luaw_Value {
+                        stack_index: 0,
+                        ..v
+                    }
+                }
+                _ => luaw_Value {
+                    type_: LUAW_TSTACK,
+                    stack_index: v.stack_index,
+                    u: luaw_ValueUnion { integer: 0 },
+                },
+            };
+            self.push_raw(result)?;
+        }
+        Ok(())
     }
 
     /// Sets the error message (copied into scratch) and token for LUAW_CB_ERROR / PANIC.

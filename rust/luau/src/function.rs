@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::{self, CallFrame, RawError};
-use crate::state::{push_owned, read_results, Shared};
+use crate::state::{push_owned, read_results, Callee, Shared};
 use crate::value::{f64_to_i64, Type, Value, ValueRef};
 
 /// A registered host function, as the registry stores it.
@@ -154,6 +154,31 @@ impl<'a> CallContext<'a> {
             } => self.shared.call_stack_value(index, args),
             _ => Err(self.type_error(i, "function")),
         }
+    }
+
+    /// Calls global function `name` with `args` (which may be this call's arguments, tables
+    /// and functions included) and appends all its results to this call's results, tables
+    /// and functions included: `return name(...)` from the host. Returns how many.
+    pub fn forward_call(&mut self, name: impl AsRef<[u8]>, args: &[ValueRef<'_>]) -> Result<usize> {
+        let (first, n) = self.shared.call_keep(Callee::Global(name.as_ref()), args)?;
+        let r = self.frame.push_stack_results(&self.shared.raw, first, n);
+        self.pushed(r)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Like [`forward_call`](Self::forward_call), calling argument `i` (a function).
+    pub fn forward_call_arg(&mut self, i: usize, args: &[ValueRef<'_>]) -> Result<usize> {
+        let index = match self.arg(i) {
+            ValueRef::Stack {
+                ty: Type::Function,
+                index,
+            } => index,
+            _ => return Err(self.type_error(i, "function")),
+        };
+        let (first, n) = self.shared.call_keep(Callee::Stack(index), args)?;
+        let r = self.frame.push_stack_results(&self.shared.raw, first, n);
+        self.pushed(r)?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// `tostring(arg)` (with `__tostring`), as bytes.
@@ -501,6 +526,13 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
 /// OK / ERROR / PANIC to the trampoline, which raises (if at all) after we returned.
 pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
     let mut ctx = CallContext { shared, frame };
+    if shared.panic_pending() {
+        // A host function already panicked in this outermost call: run no more host code;
+        // the trampoline re-raises the first panic.
+        ctx.frame
+            .set_error(b"a host function panicked earlier in this call", 0);
+        return ffi::LUAW_CB_PANIC;
+    }
     let Some(func) = crate::registry::lookup(shared.key, ctx.frame.function_id()) else {
         let message = format!("function '{}' is not registered", ctx.name());
         ctx.frame.set_error(message.as_bytes(), 0);
@@ -517,20 +549,18 @@ pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
         Ok(Ok(())) => ffi::LUAW_CB_OK,
         Ok(Err(err)) => {
             ctx.frame.truncate_results(0);
-            // Errors pass through unchanged: a host error keeps its original (a new token for
-            // the same source), any other error is raised as its own message (token 0: it
-            // escapes as a runtime error, as a nested Luau error would).
+            // Every error a host function returns is a host error: raised with exactly its
+            // message and, if it escapes, returned as `Error::Host` whose source is the
+            // original (an escaped host error passing through keeps its own original).
             let message = err.message().to_owned();
-            let token = match err {
+            let source: Arc<dyn std::error::Error + Send + Sync> = match err {
                 Error::Host {
                     source: Some(source),
                     ..
-                } => shared.remember_host_error(source),
-                host @ Error::Host { source: None, .. } => {
-                    shared.remember_host_error(Arc::new(host))
-                }
-                Error::Luau { .. } => 0,
+                } => source,
+                other => Arc::new(other),
             };
+            let token = shared.remember_host_error(source);
             ctx.frame.set_error(message.as_bytes(), token);
             ffi::LUAW_CB_ERROR
         }

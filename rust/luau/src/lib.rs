@@ -51,6 +51,6 @@ pub use compile::{compile, Bytecode, CompileOptions};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use ffi::{build_info, BuildInfo};
 pub use function::{CallContext, IntoResults, Key, Table};
-pub use registry::registry_len;
-pub use state::{Function, State, StateOptions};
+pub use registry::{registry_len, registry_len_for};
+pub use state::{Function, RegistryKey, State, StateOptions};
 pub use value::{Type, Value, ValueRef};

@@ -95,3 +95,17 @@ pub(crate) fn remove(state: u64, ids: impl IntoIterator<Item = u64>) {
 pub fn registry_len() -> usize {
     REGISTRY.read().len()
 }
+
+/// The number of registered host functions owned by the state with `key` (0 once that state
+/// is dropped).
+pub fn registry_len_for(key: crate::RegistryKey) -> usize {
+    len_for(key.0)
+}
+
+pub(crate) fn len_for(state: u64) -> usize {
+    REGISTRY
+        .read()
+        .values()
+        .filter(|e| e.state == state)
+        .count()
+}

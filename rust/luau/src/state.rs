@@ -20,6 +20,10 @@ use crate::value::{Value, ValueRef};
 /// wrapper remembers as many; older ones escape without their source).
 const MAX_PENDING_HOST_ERRORS: usize = 32;
 
+/// Identifies a state in the global registry, also after the state is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegistryKey(pub(crate) u64);
+
 /// Options for [`State::with_options`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -243,9 +247,14 @@ impl State {
         self.shared.raw.set_memory_limit(bytes);
     }
 
-    /// The number of host functions this state has registered.
+    /// The number of host functions this state has in the global registry.
     pub fn registered_len(&self) -> usize {
-        self.shared.names.borrow().len()
+        registry::len_for(self.shared.key)
+    }
+
+    /// This state's key in the global registry (see [`crate::registry_len_for`]).
+    pub fn registry_key(&self) -> RegistryKey {
+        RegistryKey(self.shared.key)
     }
 }
 
@@ -315,6 +324,15 @@ impl Drop for Function<'_> {
 
 fn n_i32(n: usize) -> std::result::Result<i32, RawError> {
     i32::try_from(n).map_err(|_| RawError::new(ffi::LUAW_ERRARG, "too many values"))
+}
+
+/// What a nested call calls.
+#[derive(Clone, Copy)]
+pub(crate) enum Callee<'n> {
+    /// A global function by name.
+    Global(&'n [u8]),
+    /// The function at this stack index (a host function's argument).
+    Stack(i32),
 }
 
 /// Pushes owned values, refusing [`Value::Other`] (it has no value to push).
@@ -392,6 +410,10 @@ impl Shared {
         token
     }
 
+    pub(crate) fn panic_pending(&self) -> bool {
+        self.panic.borrow().is_some()
+    }
+
     /// Keeps the first panic of the outermost call (later ones are dropped).
     pub(crate) fn store_panic(&self, payload: Box<dyn Any + Send>) {
         let mut slot = self.panic.borrow_mut();
@@ -442,6 +464,36 @@ impl Shared {
             push_owned(raw, args)?;
             raw.pcall(n_i32(args.len())?)?;
             read_results(raw, base)
+        })
+    }
+
+    /// Calls `callee` with `args` and leaves the results on the stack (for the rest of the
+    /// host call that asked); returns (first result index, count).
+    pub(crate) fn call_keep(
+        &self,
+        callee: Callee<'_>,
+        args: &[ValueRef<'_>],
+    ) -> Result<(i32, i32)> {
+        let base = self.raw.gettop();
+        let call = || -> std::result::Result<(i32, i32), RawError> {
+            match callee {
+                Callee::Global(name) => {
+                    self.raw.getglobal(name)?;
+                }
+                Callee::Stack(index) => self.raw.push_value_refs(&[ValueRef::Stack {
+                    ty: crate::value::Type::Function,
+                    index,
+                }])?,
+            }
+            self.raw.push_value_refs(args)?;
+            self.raw.pcall(n_i32(args.len())?)?;
+            Ok((base + 1, self.raw.gettop() - base))
+        };
+        call().map_err(|raw| {
+            if self.raw.gettop() != base {
+                let _ = self.raw.settop(base);
+            }
+            self.convert_error(raw)
         })
     }
 

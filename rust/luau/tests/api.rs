@@ -259,7 +259,11 @@ fn wrong_argument_type_uses_luau_wording() {
     s.register_func("add", |ctx| Ok(ctx.number(0)? + ctx.number(1)?))
         .unwrap();
     let err = s.do_string("return add(1, 'x')").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Runtime);
+    // Every error a host function returns escapes as a host error; its source is the
+    // argument error itself.
+    assert_eq!(err.kind(), ErrorKind::Host);
+    let arg_err = err.source().unwrap().downcast_ref::<Error>().unwrap();
+    assert_eq!(arg_err.kind(), ErrorKind::Argument);
     assert!(
         err.message()
             .contains("bad argument #2 to 'add' (number expected, got string)"),
@@ -310,11 +314,14 @@ fn host_error_identity_survives_nesting() {
     let err = s.do_string("call_back('f')").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Host);
     assert!(err.source().unwrap().downcast_ref::<Boom>().is_some());
-    // A Luau runtime error passing through a host function stays a runtime error.
+    // A Luau runtime error returned by a host function keeps its message; it escapes as the
+    // host function's error, with the runtime error as its source.
     s.do_string("function g() error('plain', 0) end").unwrap();
     let err = s.do_string("call_back('g')").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Runtime);
+    assert_eq!(err.kind(), ErrorKind::Host);
     assert_eq!(err.message(), "plain");
+    let inner = err.source().unwrap().downcast_ref::<Error>().unwrap();
+    assert_eq!(inner.kind(), ErrorKind::Runtime);
 }
 
 #[test]

@@ -1,0 +1,827 @@
+//! The Rust runner of the shared test matrix (`tests/matrix/`): every case of
+//! `tests/matrix/cases/*.json` is one libtest-mimic trial named `<group>/<case>`, run as
+//! `tests/matrix/SCHEMA.md` describes, with the host functions of `tests/matrix/HOSTFNS.md`.
+//!
+//! `cargo test -p luau-embed --test matrix -- functional/register_simple` runs one case.
+//! A full run writes `target/matrix/rust.json` for the parity check.
+//!
+//! `close` steps: dropping a `State` makes every later use impossible at compile time, so
+//! after a `close` step this runner reports kind `closed` for the operations that follow
+//! (as SCHEMA.md documents).
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::error::Error as StdError;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use luau::{CallContext, Error, RegistryKey, State, Value, ValueRef};
+use serde_json::Value as Json;
+
+// ------------------------------------------------------------------------------------------
+// The host-function catalogue (HOSTFNS.md)
+// ------------------------------------------------------------------------------------------
+
+/// The catalogue's failure error: `fail(msg)` returns it; its text is exactly `msg`.
+/// `serial` identifies the very value, for `host_identity`.
+#[derive(Debug)]
+struct HostFailure {
+    msg: String,
+    serial: u64,
+}
+
+impl fmt::Display for HostFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl StdError for HostFailure {}
+
+static FAILURE_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Serial of the last HostFailure this thread created.
+    static LAST_FAILURE: Cell<u64> = const { Cell::new(0) };
+    /// Set while the catalogue's `panic` unwinds, to keep the panic hook quiet.
+    static EXPECTED_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+type HostFn = Box<dyn Fn(&mut CallContext<'_>) -> luau::Result<()>>;
+
+const CATALOGUE: &[&str] = &[
+    "hello",
+    "noop",
+    "nil_result",
+    "add",
+    "echo",
+    "concat",
+    "count_args",
+    "multi",
+    "len",
+    "repeat_str",
+    "sum_table",
+    "make_table",
+    "fail",
+    "panic",
+    "call_back",
+    "call_fn",
+    "counter",
+    "sleep_us",
+    "register_during_call",
+    "unregister",
+    "unregister_self",
+];
+
+/// `n` as an integral count (`multi`, `make_table`, `repeat_str`).
+fn count_arg(ctx: &CallContext<'_>, i: usize) -> luau::Result<usize> {
+    let n = ctx.integer(i)?;
+    usize::try_from(n)
+        .map_err(|_| Error::bad_argument(i + 1, &ctx.name(), "count must not be negative"))
+}
+
+/// The catalogue function `name`; `counter` is the state's counter.
+fn catalogue(name: &str, counter: &Rc<Cell<f64>>) -> Option<HostFn> {
+    let f: HostFn = match name {
+        "hello" => Box::new(|ctx| ctx.push("hello from host")),
+        "noop" => Box::new(|_| Ok(())),
+        "nil_result" => Box::new(|ctx| ctx.push_nil()),
+        "add" => Box::new(|ctx| {
+            let sum = ctx.number(0)? + ctx.number(1)?;
+            ctx.push_number(sum)
+        }),
+        "echo" => Box::new(|ctx| (0..ctx.len()).try_for_each(|i| ctx.push_arg(i))),
+        "concat" => Box::new(|ctx| {
+            let mut out = Vec::new();
+            for i in 0..ctx.len() {
+                out.extend_from_slice(ctx.bytes(i)?);
+            }
+            ctx.push_string(out)
+        }),
+        "count_args" => Box::new(|ctx| ctx.push_number(ctx.len() as f64)),
+        "multi" => Box::new(|ctx| {
+            let n = count_arg(ctx, 0)?;
+            (1..=n).try_for_each(|i| ctx.push_number(i as f64))
+        }),
+        "len" => Box::new(|ctx| {
+            let n = ctx.bytes(0)?.len();
+            ctx.push_number(n as f64)
+        }),
+        "repeat_str" => Box::new(|ctx| {
+            let s = ctx.bytes(0)?.repeat(count_arg(ctx, 1)?);
+            ctx.push_string(s)
+        }),
+        "sum_table" => Box::new(|ctx| {
+            let t = ctx.table(0)?;
+            let mut sum = 0.0;
+            for i in 1..=t.raw_len()? {
+                sum += t.get(i as i64)?.as_f64().unwrap_or(0.0);
+            }
+            ctx.push_number(sum)
+        }),
+        "make_table" => Box::new(|ctx| {
+            let n = count_arg(ctx, 0)?;
+            let t = ctx.create_table(n, 0)?;
+            for i in 1..=n {
+                t.set(i as i64, &Value::Number(i as f64))?;
+            }
+            ctx.push(t)
+        }),
+        "fail" => Box::new(|ctx| {
+            let msg = String::from_utf8_lossy(ctx.bytes(0)?).into_owned();
+            let serial = FAILURE_SERIAL.fetch_add(1, Ordering::Relaxed);
+            LAST_FAILURE.with(|last| last.set(serial));
+            Err(Error::external(HostFailure { msg, serial }))
+        }),
+        "panic" => Box::new(|ctx| {
+            let msg = String::from_utf8_lossy(ctx.bytes(0)?).into_owned();
+            EXPECTED_PANIC.with(|p| p.set(true));
+            std::panic::panic_any(msg)
+        }),
+        "call_back" => Box::new(|ctx| {
+            let fname = ctx.bytes(0)?;
+            let rest: Vec<ValueRef<'_>> = ctx.args().skip(1).collect();
+            ctx.forward_call(fname, &rest).map(drop)
+        }),
+        "call_fn" => Box::new(|ctx| {
+            let rest: Vec<ValueRef<'_>> = ctx.args().skip(1).collect();
+            ctx.forward_call_arg(0, &rest).map(drop)
+        }),
+        "counter" => {
+            let counter = Rc::clone(counter);
+            Box::new(move |ctx| {
+                counter.set(counter.get() + 1.0);
+                ctx.push_number(counter.get())
+            })
+        }
+        "sleep_us" => Box::new(|ctx| {
+            let n = ctx.number(0)?;
+            std::thread::sleep(Duration::from_secs_f64(n.max(0.0) / 1e6));
+            Ok(())
+        }),
+        "register_during_call" => {
+            let counter = Rc::clone(counter);
+            Box::new(move |ctx| {
+                let name = ctx.bytes(0)?;
+                let add = catalogue("add", &counter).expect("add is in the catalogue");
+                ctx.register_func(name, add)?;
+                ctx.push_bool(true)
+            })
+        }
+        "unregister" => Box::new(|ctx| {
+            ctx.unregister_func(ctx.bytes(0)?)?;
+            ctx.push_bool(true)
+        }),
+        "unregister_self" => Box::new(|ctx| {
+            ctx.unregister_func(ctx.name_bytes())?;
+            ctx.push("unregistered")
+        }),
+        _ => return None,
+    };
+    Some(f)
+}
+
+// ------------------------------------------------------------------------------------------
+// Cases
+// ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Case {
+    id: String,
+    category: String,
+    hostfns: Vec<String>,
+    steps: Vec<Json>,
+    bounds: Option<(f64, f64)>,
+    threads: Option<(usize, usize)>,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn strings(v: Option<&Json>) -> Vec<String> {
+    v.and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn load_cases(dir: &Path) -> Result<Vec<Case>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for file in files {
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let doc: Json =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let group = doc["group"]
+            .as_str()
+            .ok_or_else(|| format!("{}: no group", file.display()))?;
+        for c in doc["cases"].as_array().into_iter().flatten() {
+            let name = c["name"]
+                .as_str()
+                .ok_or_else(|| format!("{}: a case without name", file.display()))?;
+            let steps = match (c.get("steps"), c.get("script")) {
+                (Some(Json::Array(steps)), _) => steps.clone(),
+                (_, Some(script)) => {
+                    let mut step = serde_json::Map::new();
+                    step.insert("run".into(), script.clone());
+                    if let Some(expect) = c.get("expect") {
+                        step.insert("expect".into(), expect.clone());
+                    }
+                    vec![Json::Object(step)]
+                }
+                _ => return Err(format!("{group}/{name}: neither steps nor script")),
+            };
+            let bounds = c.get("bounds").map(|b| {
+                (
+                    b["luau_heap_growth_kib"].as_f64().unwrap_or(f64::INFINITY),
+                    b["rss_growth_mib"].as_f64().unwrap_or(f64::INFINITY),
+                )
+            });
+            let threads = c.get("threads").map(|t| {
+                (
+                    t["count"].as_u64().unwrap_or(1) as usize,
+                    t["churn"].as_u64().unwrap_or(0) as usize,
+                )
+            });
+            cases.push(Case {
+                id: format!("{group}/{name}"),
+                category: c["category"].as_str().unwrap_or("functional").to_owned(),
+                hostfns: strings(c.get("hostfns")),
+                steps,
+                bounds,
+                threads,
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// `group/case  # reason` lines.
+fn load_expected_failures(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (id, reason) = l.split_once('#').unwrap_or((l, ""));
+            (id.trim().to_owned(), reason.trim().to_owned())
+        })
+        .collect())
+}
+
+// ------------------------------------------------------------------------------------------
+// Running steps
+// ------------------------------------------------------------------------------------------
+
+/// The states a case created (checked against the registry afterwards).
+type Tracker = Arc<Mutex<Vec<RegistryKey>>>;
+
+/// One state of a case (or of one thread of a concurrency case).
+struct Session {
+    state: Option<State>,
+    key: RegistryKey,
+    counter: Rc<Cell<f64>>,
+}
+
+impl Session {
+    fn open(hostfns: &[String], tracker: &Tracker) -> Result<Session, String> {
+        let state = State::new().map_err(|e| format!("State::new: {e}"))?;
+        let key = state.registry_key();
+        tracker.lock().unwrap().push(key);
+        let session = Session {
+            state: Some(state),
+            key,
+            counter: Rc::new(Cell::new(0.0)),
+        };
+        for name in hostfns {
+            session
+                .register(name, name)
+                .map_err(|e| format!("registering {name}: {e}"))?;
+        }
+        Ok(session)
+    }
+
+    fn register(&self, catalogue_name: &str, as_name: &str) -> luau::Result<()> {
+        let f = catalogue(catalogue_name, &self.counter)
+            .unwrap_or_else(|| panic!("'{catalogue_name}' is not in the host-function catalogue"));
+        match &self.state {
+            Some(state) => state.register_func(as_name, f),
+            None => unreachable!("checked by the caller"),
+        }
+    }
+}
+
+/// What one step did.
+enum Outcome {
+    Values(Vec<Value>),
+    Done,
+    Failed(Error),
+    Closed,
+    Panicked(String),
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Values(v) => write!(f, "values {v:?}"),
+            Outcome::Done => f.write_str("ok"),
+            Outcome::Failed(e) => write!(f, "error kind {} message {:?}", e.kind(), e.message()),
+            Outcome::Closed => f.write_str("error kind closed"),
+            Outcome::Panicked(p) => write!(f, "panic {p:?}"),
+        }
+    }
+}
+
+fn result_outcome<T>(r: luau::Result<T>, ok: impl FnOnce(T) -> Outcome) -> Outcome {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+fn json_to_value(j: &Json) -> Result<Value, String> {
+    Ok(match j {
+        Json::Null => Value::Nil,
+        Json::Bool(b) => Value::Boolean(*b),
+        Json::Number(n) => Value::Number(n.as_f64().ok_or("bad number")?),
+        Json::String(s) => Value::from(s.as_str()),
+        Json::Object(o) => {
+            if let Some(hex) = o.get("bytes_hex").and_then(Json::as_str) {
+                Value::String(decode_hex(hex)?)
+            } else if let Some(n) = o.get("string_len").and_then(Json::as_u64) {
+                Value::String(vec![b'x'; n as usize])
+            } else if let Some(v) = o.get("vector").and_then(Json::as_array) {
+                let f = |i: usize| v.get(i).and_then(Json::as_f64).unwrap_or(0.0) as f32;
+                Value::Vector([f(0), f(1), f(2)])
+            } else {
+                return Err(format!("unsupported argument form {j}"));
+            }
+        }
+        Json::Array(_) => return Err(format!("unsupported argument form {j}")),
+    })
+}
+
+fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
+    if hex.len() % 2 != 0 {
+        return Err(format!("odd hex string {hex:?}"));
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| format!("{hex:?}: {e}")))
+        .collect()
+}
+
+fn value_matches(expected: &Json, got: &Value) -> bool {
+    match expected {
+        Json::Null => *got == Value::Nil,
+        Json::Bool(b) => *got == Value::Boolean(*b),
+        Json::Number(n) => match (n.as_f64(), got) {
+            (Some(n), Value::Number(g)) => *g == n,
+            (Some(n), Value::Integer(g)) => *g as f64 == n,
+            _ => false,
+        },
+        Json::String(s) => got.as_bytes() == Some(s.as_bytes()),
+        Json::Object(o) => {
+            if let Some(hex) = o.get("bytes_hex").and_then(Json::as_str) {
+                decode_hex(hex).is_ok_and(|b| got.as_bytes() == Some(&b[..]))
+            } else if let Some(n) = o.get("string_len").and_then(Json::as_u64) {
+                got.as_bytes().is_some_and(|b| b.len() as u64 == n)
+            } else if let Some(v) = o.get("vector").and_then(Json::as_array) {
+                let want: Vec<f32> = v
+                    .iter()
+                    .map(|x| x.as_f64().unwrap_or(f64::NAN) as f32)
+                    .collect();
+                matches!(got, Value::Vector(g) if g[..] == want[..])
+            } else if let Some(t) = o.get("type").and_then(Json::as_str) {
+                got.type_of().name() == t
+            } else {
+                false
+            }
+        }
+        Json::Array(_) => false,
+    }
+}
+
+/// Checks `outcome` against `expect` (default `{"ok": true}`).
+fn check(expect: Option<&Json>, outcome: &Outcome) -> Result<(), String> {
+    let fail = |what: &str| Err(format!("expected {what}, got {outcome}"));
+    let Some(expect) = expect else {
+        return match outcome {
+            Outcome::Values(_) | Outcome::Done => Ok(()),
+            _ => fail("success"),
+        };
+    };
+    if let Some(values) = expect.get("values").and_then(Json::as_array) {
+        let Outcome::Values(got) = outcome else {
+            return fail(&format!("values {values:?}"));
+        };
+        if got.len() != values.len() || !values.iter().zip(got).all(|(e, g)| value_matches(e, g)) {
+            return fail(&format!("values {}", Json::Array(values.clone())));
+        }
+        return Ok(());
+    }
+    if let Some(err) = expect.get("error") {
+        let kind = err["kind"].as_str().unwrap_or("");
+        let fragments = strings(err.get("contains"));
+        let (got_kind, text): (&str, &str) = match outcome {
+            Outcome::Failed(e) => (e.kind().as_str(), e.message()),
+            Outcome::Closed => ("closed", "state is closed"),
+            Outcome::Panicked(p) => ("panic", p),
+            _ => return fail(&format!("an error of kind {kind}")),
+        };
+        if got_kind != kind {
+            return fail(&format!("an error of kind {kind}"));
+        }
+        if let Some(missing) = fragments.iter().find(|f| !text.contains(f.as_str())) {
+            return fail(&format!("an error containing {missing:?}"));
+        }
+        if err.get("host_identity").and_then(Json::as_bool) == Some(true) {
+            let Outcome::Failed(e) = outcome else {
+                return fail("a host error");
+            };
+            let Some(failure) = e.source().and_then(|s| s.downcast_ref::<HostFailure>()) else {
+                return fail("a host error whose source() is the catalogue's HostFailure");
+            };
+            let last = LAST_FAILURE.with(Cell::get);
+            if failure.serial != last || failure.msg != e.message() {
+                return fail(&format!(
+                    "the very HostFailure `fail` created (serial {last}), got serial {} {:?}",
+                    failure.serial, failure.msg
+                ));
+            }
+        }
+        return Ok(());
+    }
+    // {"ok": true}
+    check(None, outcome)
+}
+
+fn panic_payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+/// Runs `steps` on `session`, checking each expectation.
+fn run_steps(session: &mut Session, steps: &[Json], tracker: &Tracker) -> Result<(), String> {
+    for (i, step) in steps.iter().enumerate() {
+        let repeat = step.get("repeat").and_then(Json::as_u64).unwrap_or(1);
+        for r in 0..repeat {
+            let outcome = perform(session, step, tracker)
+                .map_err(|e| format!("step {} ({r} of {repeat}): {e}", i + 1))?;
+            check(step.get("expect"), &outcome)
+                .map_err(|e| format!("step {} ({r} of {repeat}): {e}", i + 1))?;
+        }
+    }
+    Ok(())
+}
+
+/// Performs one step. `Err` is a failure inside a nested block or a malformed step.
+fn perform(session: &mut Session, step: &Json, tracker: &Tracker) -> Result<Outcome, String> {
+    if let Some(n) = step.get("expect_registry") {
+        let want = n.as_u64().ok_or("expect_registry: not a number")? as usize;
+        let got = luau::registry_len_for(session.key);
+        return if got == want {
+            Ok(Outcome::Done)
+        } else {
+            Err(format!(
+                "expected {want} registry entries for the state, found {got}"
+            ))
+        };
+    }
+    if let Some(inner) = step.get("steps") {
+        run_steps(
+            session,
+            inner.as_array().ok_or("steps: not a list")?,
+            tracker,
+        )?;
+        return Ok(Outcome::Done);
+    }
+    if let Some(inner) = step.get("fresh_state") {
+        let mut fresh = Session::open(&strings(step.get("hostfns")), tracker)?;
+        run_steps(
+            &mut fresh,
+            inner.as_array().ok_or("fresh_state: not a list")?,
+            tracker,
+        )?;
+        drop(fresh);
+        return Ok(Outcome::Done);
+    }
+    if step.get("close").is_some() {
+        session.state = None;
+        return Ok(Outcome::Done);
+    }
+    let Some(state) = &session.state else {
+        return Ok(Outcome::Closed);
+    };
+    // Everything below may run host functions: a resumed panic is an outcome.
+    let run = AssertUnwindSafe(|| -> Result<Outcome, String> {
+        if let Some(src) = step.get("run") {
+            let src = src.as_str().ok_or("run: not a string")?;
+            return Ok(result_outcome(state.do_string(src), Outcome::Values));
+        }
+        if let Some(name) = step.get("call") {
+            let name = name.as_str().ok_or("call: not a string")?;
+            let args = step
+                .get("args")
+                .and_then(Json::as_array)
+                .map(|a| a.iter().map(json_to_value).collect::<Result<Vec<_>, _>>())
+                .transpose()?
+                .unwrap_or_default();
+            return Ok(result_outcome(state.call(name, &args), Outcome::Values));
+        }
+        if let Some(name) = step.get("register") {
+            let name = name.as_str().ok_or("register: not a string")?;
+            let as_name = step.get("as").and_then(Json::as_str).unwrap_or(name);
+            return Ok(result_outcome(session.register(name, as_name), |()| {
+                Outcome::Done
+            }));
+        }
+        if let Some(name) = step.get("unregister") {
+            let name = name.as_str().ok_or("unregister: not a string")?;
+            return Ok(result_outcome(state.unregister_func(name), |()| {
+                Outcome::Done
+            }));
+        }
+        if step.get("gc").is_some() {
+            return Ok(result_outcome(state.gc_collect(), |()| Outcome::Done));
+        }
+        Err(format!("unknown step {step}"))
+    });
+    match catch_unwind(run) {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            EXPECTED_PANIC.with(|p| p.set(false));
+            Ok(Outcome::Panicked(panic_payload_text(&*payload)))
+        }
+    }
+}
+
+fn run_on_fresh_state(case: &Case, tracker: &Tracker) -> Result<(), String> {
+    let mut session = Session::open(&case.hostfns, tracker)?;
+    run_steps(&mut session, &case.steps, tracker)
+}
+
+/// Resident set size in bytes (`/proc/self/statm`).
+fn rss_bytes() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * 4096.0)
+}
+
+fn run_memory_case(
+    case: &Case,
+    (heap_kib, rss_mib): (f64, f64),
+    tracker: &Tracker,
+) -> Result<(), String> {
+    let mut session = Session::open(&case.hostfns, tracker)?;
+    let measure = |session: &Session| -> Result<(f64, f64), String> {
+        let heap = match &session.state {
+            Some(state) => {
+                state.gc_collect().map_err(|e| format!("gc: {e}"))?;
+                state.memory_used() as f64
+            }
+            None => 0.0,
+        };
+        Ok((heap, rss_bytes()))
+    };
+    run_steps(&mut session, &case.steps, tracker).map_err(|e| format!("warm-up: {e}"))?;
+    let (heap0, rss0) = measure(&session)?;
+    run_steps(&mut session, &case.steps, tracker)?;
+    let (heap1, rss1) = measure(&session)?;
+    let heap_growth = (heap1 - heap0) / 1024.0;
+    let rss_growth = (rss1 - rss0) / (1024.0 * 1024.0);
+    if heap_growth > heap_kib {
+        return Err(format!(
+            "Luau heap grew by {heap_growth:.1} KiB (bound {heap_kib} KiB)"
+        ));
+    }
+    if rss_growth > rss_mib {
+        return Err(format!(
+            "RSS grew by {rss_growth:.1} MiB (bound {rss_mib} MiB)"
+        ));
+    }
+    Ok(())
+}
+
+/// One churn cycle: a state, every catalogue function, `add` once, half unregistered, closed.
+fn churn_cycle(tracker: &Tracker) -> Result<(), String> {
+    let session = Session::open(&[], tracker)?;
+    let state = session.state.as_ref().expect("open");
+    for name in CATALOGUE {
+        session
+            .register(name, name)
+            .map_err(|e| format!("churn: register {name}: {e}"))?;
+    }
+    let got = state
+        .call("add", &[Value::Number(1.0), Value::Number(2.0)])
+        .map_err(|e| format!("churn: add: {e}"))?;
+    if got != [Value::Number(3.0)] {
+        return Err(format!("churn: add(1, 2) returned {got:?}"));
+    }
+    for name in CATALOGUE.iter().step_by(2) {
+        state
+            .unregister_func(name)
+            .map_err(|e| format!("churn: unregister {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn run_concurrent_case(
+    case: &Case,
+    (count, churn): (usize, usize),
+    tracker: &Tracker,
+) -> Result<(), String> {
+    let stop = AtomicBool::new(false);
+    let errors = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..count)
+            .map(|t| {
+                let errors = &errors;
+                scope.spawn(move || {
+                    if let Err(e) = run_on_fresh_state(case, tracker) {
+                        errors.lock().unwrap().push(format!("thread {t}: {e}"));
+                    }
+                })
+            })
+            .collect();
+        let churners: Vec<_> = (0..churn)
+            .map(|c| {
+                let (errors, stop) = (&errors, &stop);
+                scope.spawn(move || {
+                    let mut cycles = 0u64;
+                    while cycles == 0 || !stop.load(Ordering::Relaxed) {
+                        if let Err(e) = churn_cycle(tracker) {
+                            errors.lock().unwrap().push(format!("churn {c}: {e}"));
+                            return;
+                        }
+                        cycles += 1;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            if w.join().is_err() {
+                errors
+                    .lock()
+                    .unwrap()
+                    .push("a worker thread panicked".into());
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for c in churners {
+            if c.join().is_err() {
+                errors
+                    .lock()
+                    .unwrap()
+                    .push("a churn thread panicked".into());
+            }
+        }
+    });
+    let errors = errors.into_inner().unwrap();
+    match errors.first() {
+        None => Ok(()),
+        Some(first) => Err(format!("{} failure(s); first: {first}", errors.len())),
+    }
+}
+
+fn run_case(case: &Case) -> Result<(), String> {
+    let tracker: Tracker = Arc::default();
+    let result = match (case.threads, case.bounds) {
+        (Some(threads), _) => run_concurrent_case(case, threads, &tracker),
+        (None, Some(bounds)) => run_memory_case(case, bounds, &tracker),
+        (None, None) => run_on_fresh_state(case, &tracker),
+    };
+    result?;
+    let keys = tracker.lock().unwrap();
+    let left: usize = keys.iter().map(|k| luau::registry_len_for(*k)).sum();
+    if left != 0 {
+        return Err(format!(
+            "the registry still holds {left} entries of the {} state(s) this case created",
+            keys.len()
+        ));
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Harness
+// ------------------------------------------------------------------------------------------
+
+/// Memory and concurrency cases run alone: they take this lock exclusively.
+static ALONE: RwLock<()> = RwLock::new(());
+static REPORT: Mutex<BTreeMap<String, (String, String)>> = Mutex::new(BTreeMap::new());
+
+fn run_trial(case: &Case, listed: Option<&str>) -> Result<(), Failed> {
+    let result = if matches!(case.category.as_str(), "memory" | "concurrency") {
+        let _alone = ALONE.write().unwrap_or_else(|e| e.into_inner());
+        run_case(case)
+    } else {
+        let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+        run_case(case)
+    };
+    let (outcome, detail, verdict) = match (result, listed) {
+        (Ok(()), None) => ("pass", String::new(), Ok(())),
+        (Err(e), None) => ("fail", e.clone(), Err(Failed::from(e))),
+        (Err(e), Some(_)) => ("xfail", e, Ok(())),
+        (Ok(()), Some(reason)) => {
+            let msg = format!(
+                "listed in tests/matrix/expected_failures/rust.txt ({reason}) but passed: remove it"
+            );
+            ("xpass", msg.clone(), Err(Failed::from(msg)))
+        }
+    };
+    REPORT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(case.id.clone(), (outcome.to_owned(), detail));
+    verdict
+}
+
+fn write_report(path: &Path) -> std::io::Result<()> {
+    let report = REPORT.lock().unwrap_or_else(|e| e.into_inner());
+    let cases: serde_json::Map<String, Json> = report
+        .iter()
+        .map(|(id, (outcome, detail))| {
+            let mut entry = serde_json::Map::new();
+            entry.insert("outcome".into(), Json::from(outcome.as_str()));
+            if !detail.is_empty() {
+                entry.insert("detail".into(), Json::from(detail.as_str()));
+            }
+            (id.clone(), Json::Object(entry))
+        })
+        .collect();
+    let doc = serde_json::json!({"language": "rust", "cases": cases});
+    std::fs::create_dir_all(path.parent().expect("a parent"))?;
+    std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = repo_root();
+    let matrix = root.join("tests/matrix");
+    let cases = load_cases(&matrix.join("cases")).unwrap_or_else(|e| panic!("matrix cases: {e}"));
+    let expected = load_expected_failures(&matrix.join("expected_failures/rust.txt"))
+        .unwrap_or_else(|e| panic!("expected failures: {e}"));
+    let ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    let unknown: Vec<&String> = expected
+        .keys()
+        .filter(|id| !ids.contains(id.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "expected_failures/rust.txt lists cases that do not exist: {unknown:?}"
+    );
+
+    // Keep the catalogue's deliberate panics quiet; every other panic is reported as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !EXPECTED_PANIC.with(Cell::get) {
+            default_hook(info);
+        }
+    }));
+
+    let total = cases.len();
+    let trials: Vec<Trial> = cases
+        .into_iter()
+        .map(|case| {
+            let listed = expected.get(&case.id).cloned();
+            let kind = case.category.clone();
+            Trial::test(case.id.clone(), move || run_trial(&case, listed.as_deref()))
+                .with_kind(kind)
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+
+    // A full run (every case ran) writes the report the parity check reads.
+    if REPORT.lock().map(|r| r.len()).unwrap_or(0) == total {
+        let path = root.join("target/matrix/rust.json");
+        if let Err(e) = write_report(&path) {
+            eprintln!("matrix: cannot write {}: {e}", path.display());
+            std::process::exit(101);
+        }
+    }
+    conclusion.exit();
+}
