@@ -7,8 +7,10 @@ luau/c/luau_config.h, which is force-included into each translation unit.
 # Path of the config header relative to the execution root (the main repository).
 LUAU_CONFIG_HEADER = "luau/c/luau_config.h"
 
-# Every Luau and wrapper translation unit.
+# Every Luau and wrapper translation unit. Always -O2, as build.rs does: an unoptimised VM
+# makes test runs crawl and its large frames exhaust thread stacks in nested-call tests.
 LUAU_COMMON_COPTS = [
+    "-O2",
     "-std=c++17",
     "-fno-math-errno",
     "-include",
