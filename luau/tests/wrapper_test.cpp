@@ -228,6 +228,13 @@ TEST_F(Wrapper, HostErrorEscapesWithItsToken)
     reg("anonymous", [](luaw_Call* call) { return TestHost::fail(call, "no token"); });
     ASSERT_EQ(run("anonymous()"), LUAW_ERRRUN);
     EXPECT_EQ(err.host_token, 0u);
+    // A script error with the very same text as a caught host error is the script's own.
+    ASSERT_EQ(run("pcall(fail) error('host said no', 0)"), LUAW_ERRRUN);
+    EXPECT_EQ(err.host_token, 0u);
+    EXPECT_EQ(message(), "host said no");
+    // Re-raising the caught message is a new, script-raised error too.
+    ASSERT_EQ(run("local ok, e = pcall(fail) error(e, 0)"), LUAW_ERRRUN);
+    EXPECT_EQ(err.host_token, 0u);
     // A script error that merely looks different is not the host's.
     ASSERT_EQ(run("local ok, e = pcall(fail) error('wrapped: ' .. e)"), LUAW_ERRRUN);
     EXPECT_EQ(err.host_token, 0u);

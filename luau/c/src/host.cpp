@@ -5,6 +5,8 @@
 // the native stack.
 #include "internal.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 using namespace luaw;
@@ -46,8 +48,29 @@ inline void read_arg(lua_State* L, int idx, luaw_Value* out)
     }
 }
 
+// Raises msg as the Luau error of the running host function. token != 0 marks it as the
+// host's own error (see luaw_State::raise_token).
+[[noreturn]] void raise_message(luaw_State* S, lua_State* L, const char* msg, size_t len, uint64_t token)
+{
+    // The host's error must not be masked by the memory limit it may have hit.
+    S->relax_limit = true;
+    lua_rawcheckstack(L, 1);
+    lua_pushlstring(L, msg, len);
+    S->relax_limit = false;
+    S->raise_token = token;
+    lua_error(L);
+}
+
+// Formats a wrapper-side error of the trampoline (never the host's) and raises it.
+[[noreturn]] void raise_wrapper_error(luaw_State* S, lua_State* L, const char* fmt, const char* name, int value)
+{
+    char msg[256];
+    int len = snprintf(msg, sizeof(msg), fmt, name, value);
+    raise_message(S, L, msg, len < 0 ? 0 : std::min((size_t)len, sizeof(msg) - 1), 0);
+}
+
 // Pushes one result. Raises (fine: only Luau/C++ frames are below) on OOM or a bad index.
-inline void push_result(lua_State* L, const luaw_Value* v, int frame_top)
+inline void push_result(luaw_State* S, lua_State* L, const luaw_Value* v, int frame_top, const char* name)
 {
     switch (v->type)
     {
@@ -71,22 +94,12 @@ inline void push_result(lua_State* L, const luaw_Value* v, int frame_top)
         break;
     case LUAW_TSTACK:
         if (v->stack_index < 1 || v->stack_index > frame_top)
-            luaL_error(L, "host function returned an invalid stack index %d", (int)v->stack_index);
+            raise_wrapper_error(S, L, "host function '%s' returned an invalid stack index %d", name, (int)v->stack_index);
         lua_pushvalue(L, v->stack_index);
         break;
     default:
-        luaL_error(L, "host function returned a value of unsupported type %d", (int)v->type);
+        raise_wrapper_error(S, L, "host function '%s' returned a value of unsupported type %d", name, (int)v->type);
     }
-}
-
-[[noreturn]] void raise_message(luaw_State* S, lua_State* L, const char* msg, size_t len)
-{
-    // The host's error must not be masked by the memory limit it may have hit.
-    S->relax_limit = true;
-    lua_rawcheckstack(L, 1);
-    lua_pushlstring(L, msg, len);
-    S->relax_limit = false;
-    lua_error(L);
 }
 
 } // namespace
@@ -100,7 +113,7 @@ extern "C" int trampoline(lua_State* L)
     size_t name_len = 0;
     const char* name = lua_tolstring(L, lua_upvalueindex(2), &name_len);
     if (S->dispatch == nullptr)
-        luaL_error(L, "no host dispatcher installed for function '%s'", name);
+        raise_wrapper_error(S, L, "no host dispatcher installed for function '%s' (%d)", name, 0);
 
     const int depth = S->host_depth;
     if (depth >= (int)S->frames.size())
@@ -146,25 +159,18 @@ extern "C" int trampoline(lua_State* L)
     {
         const int n = call.nresults;
         if (n < 0 || n > call.results_cap)
-            luaL_error(L, "host function '%s' returned a bad result count %d", name, n);
+            raise_wrapper_error(S, L, "host function '%s' returned a bad result count %d", name, n);
         const int frame_top = lua_gettop(L);
         lua_rawcheckstack(L, n);
         for (int i = 0; i < n; ++i)
-            push_result(L, &call.results[i], frame_top);
+            push_result(S, L, &call.results[i], frame_top, name);
         return n;
     }
     if (rc == LUAW_CB_ERROR && !S->panicking)
     {
         const char* msg = call.error_message ? call.error_message : "host function failed";
         size_t len = call.error_message ? call.error_message_len : std::strlen(msg);
-        // Only errors the host can identify (token != 0) are remembered for LUAW_ERRHOST.
-        if (call.error_token != 0)
-        {
-            if (S->host_errors.size() >= kMaxPendingHostErrors)
-                S->host_errors.erase(S->host_errors.begin());
-            S->host_errors.push_back(PendingHostError{call.error_token, std::string(msg, len)});
-        }
-        raise_message(S, L, msg, len);
+        raise_message(S, L, msg, len, call.error_token);
     }
     if (!S->panicking)
     {
@@ -179,7 +185,7 @@ extern "C" int trampoline(lua_State* L)
         else if (rc != LUAW_CB_PANIC)
             S->panic_message.append("dispatcher returned an unknown code");
     }
-    raise_message(S, L, S->panic_message.data(), S->panic_message.size());
+    raise_message(S, L, S->panic_message.data(), S->panic_message.size(), 0);
 }
 
 } // namespace luaw

@@ -27,8 +27,6 @@ namespace luaw {
 
 // Light-userdata tag of the function-id upvalue of host closures.
 constexpr int kFunctionIdTag = 77;
-// Host errors remembered per outermost call, to recognise them when they escape.
-constexpr size_t kMaxPendingHostErrors = 32;
 
 // Buffers of one host-call depth: reused across calls, owned by the state (never by a
 // frame that a Luau error could skip).
@@ -36,11 +34,6 @@ struct HostFrame {
     std::vector<luaw_Value> args;
     std::vector<luaw_Value> results;
     std::vector<char> scratch;
-};
-
-struct PendingHostError {
-    uint64_t token;
-    std::string message;
 };
 
 } // namespace luaw
@@ -63,7 +56,12 @@ struct luaw_State {
     uint64_t panic_token = 0;
     std::string panic_message;
 
-    std::vector<luaw::PendingHostError> host_errors;
+    // Host-error identity is decided by where an error was raised, never by its text:
+    // raise_token is the token of the error the trampoline is raising right now (0 for its
+    // other errors); the message handler of luaw_pcall copies it to escaped_token when the
+    // raising frame is a host function, i.e. when the host's error escaped uncaught.
+    uint64_t raise_token = 0;
+    uint64_t escaped_token = 0;
     std::vector<std::unique_ptr<luaw::HostFrame>> frames;
 
     int traceback_handler_ref = LUA_NOREF;
@@ -103,7 +101,8 @@ int32_t set_ok(luaw_Error* err);
 
 // Turns the error value on top of S->current into err (pops it), recognising escaped host
 // errors and panics, and does the outermost-call cleanup. Returns the final status.
-int32_t conclude_error(luaw_State* S, int status, luaw_Error* err);
+// host_token: the token of a host error that escaped (luaw_pcall's handler saw it), or 0.
+int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host_token = 0);
 // The same bookkeeping for a call that succeeded (a swallowed panic still surfaces).
 // keep_from: stack height to drop back to if the success turns into a panic.
 int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err);

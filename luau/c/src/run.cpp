@@ -58,7 +58,7 @@ int32_t set_error(luaw_State* S, luaw_Error* err, int32_t status, const char* ms
 static void end_outermost(luaw_State* S, int status)
 {
     S->panicking = false;
-    S->host_errors.clear();
+    S->raise_token = 0;
     // Luau has no emergency GC: after running out of memory, collect before the next use.
     if (status == LUAW_ERRMEM && protect(S->L, [](lua_State* L) { lua_gc(L, LUA_GCCOLLECT, 0); }) != LUA_OK)
         lua_pop(S->L, 1);
@@ -73,7 +73,7 @@ static int32_t report_panic(luaw_State* S, luaw_Error* err)
     return LUAW_ERRPANIC;
 }
 
-int32_t conclude_error(luaw_State* S, int status, luaw_Error* err)
+int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host_token)
 {
     lua_State* L = S->current;
     const bool outermost = S->host_depth == 0;
@@ -100,17 +100,9 @@ int32_t conclude_error(luaw_State* S, int status, luaw_Error* err)
             len = std::strlen(described);
         }
 
-        uint64_t token = 0;
-        if (status == LUA_ERRRUN && t == LUA_TSTRING)
-        {
-            for (auto it = S->host_errors.rbegin(); it != S->host_errors.rend(); ++it)
-                if (it->message.size() == len && std::memcmp(it->message.data(), msg, len) == 0)
-                {
-                    token = it->token;
-                    result = LUAW_ERRHOST;
-                    break;
-                }
-        }
+        const uint64_t token = status == LUA_ERRRUN ? host_token : 0;
+        if (token != 0)
+            result = LUAW_ERRHOST;
         const std::string& tb = S->traceback_capture;
         set_error(S, err, result, msg, len, tb.data(), tb.size());
         if (err)
@@ -252,7 +244,9 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
         lua_insert(L, func);
     }
     S->traceback_capture.clear();
+    S->escaped_token = 0;
     int rc = lua_pcall(L, nargs, nresults, with_handler ? func : 0);
+    const uint64_t escaped_token = S->escaped_token; // set by the handler, if it ran
     if (with_handler)
         lua_remove(L, func);
     const int base = func - 1; // the stack height below the called function
@@ -264,7 +258,7 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
         rc = LUA_ERRRUN;
     }
     if (rc != LUA_OK)
-        return conclude_error(S, rc, err);
+        return conclude_error(S, rc, err, escaped_token);
     return conclude_ok(S, base, err);
 }
 

@@ -50,6 +50,16 @@ int traceback_handler(lua_State* L)
     luaw_State* S = from_lua(L);
     if (S != nullptr)
     {
+        // Level 1 is the function that raised: a host function's trampoline means the host's
+        // error escaped every pcall in between.
+        lua_Debug raiser;
+        S->escaped_token = 0;
+        if (lua_getinfo(L, 1, "f", &raiser))
+        {
+            if (lua_tocfunction(L, -1) == luaw::trampoline)
+                S->escaped_token = S->raise_token;
+            lua_pop(L, 1);
+        }
         try
         {
             std::string& tb = S->traceback_capture;
@@ -153,6 +163,7 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
     S->current = L;
     lua_callbacks(L)->userdata = S;
     lua_callbacks(L)->interrupt = interrupt;
+    S->raise_token = 0;
 
     int rc = protect(L, [&](lua_State* L) {
         if (open_libs)
