@@ -11,7 +11,7 @@ GO          ?= go
 CARGO       ?= cargo
 GOFLAGS_ALL := GOTOOLCHAIN=local CGO_ENABLED=1
 
-.PHONY: test demo matrix bench native native-check cpp-test go-test rust-test tools-test lint header-check clean
+.PHONY: test demo matrix bench native native-check cpp-test cpp-asan go-test rust-test tools-test lint header-check clean
 
 ## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG); Go links it.
 native: $(NATIVE)/libluau_embed.a
@@ -33,6 +33,12 @@ header-check:
 cpp-test: native-check
 	@$(NATIVE_CHECK)/luau_wrapper_test --gtest_brief=1 2>&1 | tail -n 3
 
+## cpp-asan: the C++ suite under AddressSanitizer + UBSan + LeakSanitizer.
+cpp-asan:
+	cmake -S luau -B target/native-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUAW_SANITIZE=ON -DLUAW_TESTS=ON -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
+	ninja -C target/native-asan
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 target/native-asan/luau_wrapper_test --gtest_brief=1 2>&1 | tail -n 3
+
 go-test: native
 	$(GOFLAGS_ALL) $(GO) vet ./go/...
 	@test -z "$$(gofmt -l go)" || (echo "gofmt needed:"; gofmt -l go; exit 1)
@@ -45,7 +51,7 @@ rust-test:
 	$(CARGO) test --workspace --locked
 
 tools-test:
-	@cd tools && python3 -m unittest -q matrix_parity_test 2>&1 | tail -n 1
+	@cd tools && python3 -m unittest -q matrix_parity_test bench_report_test 2>&1 | tail -n 1
 	@python3 tools/matrix_parity.py --validate-only
 
 ## matrix: both runners on tests/matrix/cases, then the parity check (one summary line).
@@ -57,7 +63,7 @@ matrix: native
 
 lint: header-check
 
-test: header-check tools-test cpp-test go-test rust-test matrix
+test: header-check tools-test cpp-test cpp-asan go-test rust-test matrix
 	@echo "make test: all suites passed"
 
 demo: native
