@@ -196,6 +196,10 @@ typedef struct luaw_Value {
                                      is on the stack; results: C memory (e.g. scratch) */
             size_t len;
         } string;
+        struct {
+            uint64_t handle;      /* host userdata (see "Host userdata"); 0 for a foreign one */
+            uint32_t type_id;
+        } userdata;
     } u;
 } luaw_Value;
 
@@ -304,6 +308,32 @@ int32_t luaw_function_id(luaw_State* S, int32_t idx, uint64_t* function_id) LUAW
 
 /* Depth of host-function calls currently running on S (0 at the top level). */
 int32_t luaw_host_depth(luaw_State* S) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Host userdata
+**
+** A host object appears in Luau as a full userdata holding (type_id, handle): never a
+** pointer into Go or Rust memory. The host keeps the object in its own table under handle.
+** Each type_id has one metatable (methods, fields, operators as host functions) installed
+** with luaw_set_userdata_type. When Luau collects a userdata its handle is queued as
+** released (by a C destructor: no host code runs inside the GC); the host drains the queue
+** with luaw_drain_released and frees its objects. On luaw_close nothing is queued: the host
+** frees every object it still holds for the state.
+**
+** In arguments and luaw_read_values a host userdata has type LUAW_TUSERDATA with
+** u.userdata set (handle 0 for userdata the wrapper did not create). As a result,
+** LUAW_TUSERDATA with u.userdata creates a new userdata of that type and handle.
+** ------------------------------------------------------------------------------------ */
+
+/* Pops a table and installs it as the metatable of userdata type_id (nonzero); name
+** (borrowed) becomes its __type, shown by typeof(). Replaces an earlier metatable. */
+int32_t luaw_set_userdata_type(luaw_State* S, uint32_t type_id, const char* name, size_t name_len,
+                               luaw_Error* err) LUAW_NOEXCEPT;
+/* Pushes a new userdata of a registered type with the given handle (nonzero). */
+int32_t luaw_push_userdata(luaw_State* S, uint32_t type_id, uint64_t handle, luaw_Error* err) LUAW_NOEXCEPT;
+/* Number of released handles waiting, and draining up to cap of them into out. */
+size_t luaw_released_count(luaw_State* S) LUAW_NOEXCEPT;
+size_t luaw_drain_released(luaw_State* S, uint64_t* out, size_t cap) LUAW_NOEXCEPT;
 
 /* Opaque references: keep a value alive from the host (e.g. a Luau function). */
 int32_t luaw_ref(luaw_State* S, int32_t idx, int32_t* ref, luaw_Error* err) LUAW_NOEXCEPT;

@@ -546,3 +546,66 @@ TEST(Lifecycle, CloseNullIsOk)
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(Wrapper, HostUserdataMetatableConstructorAndRelease)
+{
+    // Requirement: a host object crosses as (type, handle) userdata with its type's
+    // metatable; methods reach the host with the handle; collected objects are reported
+    // released exactly once; a foreign userdata has handle 0.
+    const uint32_t kVec = 5;
+    reg("new_vec", [](luaw_Call* call) {
+        call->results[0].type = LUAW_TUSERDATA;
+        call->results[0].u.userdata.type_id = kVec;
+        call->results[0].u.userdata.handle = (uint64_t)call->args[0].u.number;
+        call->nresults = 1;
+        return LUAW_CB_OK;
+    });
+    reg("handle_of", [](luaw_Call* call) {
+        if (call->args[0].type != LUAW_TUSERDATA)
+            return TestHost::fail(call, "not userdata", 1);
+        TestHost::return_number(call, (double)call->args[0].u.userdata.handle);
+        TestHost::return_number(call, (double)call->args[0].u.userdata.type_id);
+        return LUAW_CB_OK;
+    });
+    // metatable { __index = { id = handle_of } }
+    ASSERT_EQ(luaw_newtable(S, 0, 1, &err), LUAW_OK);
+    ASSERT_EQ(luaw_newtable(S, 0, 1, &err), LUAW_OK);
+    int32_t t = 0;
+    ASSERT_EQ(luaw_getglobal(S, "handle_of", 9, &t, &err), LUAW_OK);
+    ASSERT_EQ(luaw_setfield(S, -2, "id", 2, &err), LUAW_OK);
+    ASSERT_EQ(luaw_setfield(S, -2, "__index", 7, &err), LUAW_OK);
+    ASSERT_EQ(luaw_set_userdata_type(S, kVec, "Vec", 3, &err), LUAW_OK) << message();
+    EXPECT_EQ(luaw_gettop(S), 0);
+
+    int32_t n = 0;
+    ASSERT_EQ(run("local v = new_vec(42)\nlocal h, ty = v:id()\nreturn typeof(v), h, ty, select(2, handle_of(newproxy()))", &n), LUAW_OK)
+        << message();
+    luaw_Value v[4];
+    ASSERT_EQ(luaw_read_values(S, 1, 4, v), LUAW_OK);
+    EXPECT_EQ(std::string(v[0].u.string.ptr, v[0].u.string.len), "Vec");
+    EXPECT_EQ(v[1].u.number, 42);
+    EXPECT_EQ(v[2].u.number, kVec);
+    EXPECT_EQ(v[3].u.number, 0); // newproxy: not ours
+    luaw_settop(S, 0);
+
+    ASSERT_EQ(luaw_push_userdata(S, kVec, 7, &err), LUAW_OK);
+    luaw_Value pushed{};
+    ASSERT_EQ(luaw_read_values(S, 1, 1, &pushed), LUAW_OK);
+    EXPECT_EQ(pushed.u.userdata.handle, 7u);
+    luaw_settop(S, 0);
+    EXPECT_EQ(luaw_push_userdata(S, 999, 7, &err), LUAW_ERRRUN); // unknown type
+    EXPECT_EQ(luaw_gettop(S), 0);
+
+    ASSERT_EQ(luaw_gc_collect(S), LUAW_OK);
+    ASSERT_EQ(luaw_released_count(S), 2u);
+    uint64_t released[4] = {};
+    ASSERT_EQ(luaw_drain_released(S, released, 4), 2u);
+    EXPECT_EQ(released[0] + released[1], 42u + 7u);
+    EXPECT_EQ(luaw_released_count(S), 0u);
+    ASSERT_EQ(luaw_gc_collect(S), LUAW_OK);
+    EXPECT_EQ(luaw_released_count(S), 0u); // exactly once
+}
+
+} // namespace

@@ -13,41 +13,6 @@ using namespace luaw;
 
 namespace {
 
-// Reads the arguments at 1..nargs into out: scalars by value, strings borrowed.
-inline void read_arg(lua_State* L, int idx, luaw_Value* out)
-{
-    int t = lua_type(L, idx);
-    out->type = t;
-    out->stack_index = idx;
-    switch (t)
-    {
-    case LUA_TBOOLEAN:
-        out->u.boolean = lua_toboolean(L, idx);
-        break;
-    case LUA_TNUMBER:
-        out->u.number = lua_tonumber(L, idx);
-        break;
-    case LUA_TINTEGER:
-        out->u.integer = lua_tointeger64(L, idx, nullptr);
-        break;
-    case LUA_TSTRING:
-        out->u.string.ptr = lua_tolstring(L, idx, &out->u.string.len);
-        break;
-    case LUA_TVECTOR:
-    {
-        const float* v = lua_tovector(L, idx);
-        out->u.vector[0] = v[0];
-        out->u.vector[1] = v[1];
-        out->u.vector[2] = v[2];
-        out->u.vector[3] = 0.0f;
-        break;
-    }
-    default:
-        out->u.integer = 0;
-        break;
-    }
-}
-
 // Raises msg as the Luau error of the running host function. token != 0 marks it as the
 // host's own error (see luaw_State::raise_token).
 [[noreturn]] void raise_message(luaw_State* S, lua_State* L, const char* msg, size_t len, uint64_t token)
@@ -92,6 +57,9 @@ inline void push_result(luaw_State* S, lua_State* L, const luaw_Value* v, int fr
     case LUAW_TVECTOR:
         lua_pushvector(L, v->u.vector[0], v->u.vector[1], v->u.vector[2]);
         break;
+    case LUAW_TUSERDATA:
+        push_host_userdata(S, L, v->u.userdata.type_id, v->u.userdata.handle);
+        break;
     case LUAW_TSTACK:
         if (v->stack_index < 1 || v->stack_index > frame_top)
             raise_wrapper_error(S, L, "host function '%s' returned an invalid stack index %d", name, (int)v->stack_index);
@@ -128,7 +96,7 @@ extern "C" int trampoline(lua_State* L)
     if (frame.scratch.size() < 256)
         frame.scratch.resize(256);
     for (int i = 0; i < nargs; ++i)
-        read_arg(L, i + 1, &frame.args[i]);
+        read_value(L, i + 1, &frame.args[i]);
 
     luaw_Call call;
     call.state = S;

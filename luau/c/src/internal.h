@@ -27,6 +27,20 @@ namespace luaw {
 
 // Light-userdata tag of the function-id upvalue of host closures.
 constexpr int kFunctionIdTag = 77;
+// Userdata tag of host userdata (one tag for all types; the type lives in the block).
+constexpr int kHostUserdataTag = 77;
+
+struct HostUserdata {
+    uint64_t handle;
+    uint32_t type_id;
+};
+
+// Fills v from the value at idx (scalars by value, strings borrowed, host userdata by
+// handle, everything else by type and index). Never raises.
+void read_value(lua_State* L, int idx, luaw_Value* v);
+// Pushes a new host userdata of type_id; raises on an unknown type or out of memory.
+void push_host_userdata(luaw_State* S, lua_State* L, uint32_t type_id, uint64_t handle);
+void host_userdata_destructor(lua_State* L, void* block);
 
 // Buffers of one host-call depth: reused across calls, owned by the state (never by a
 // frame that a Luau error could skip).
@@ -65,6 +79,8 @@ struct luaw_State {
     std::vector<std::unique_ptr<luaw::HostFrame>> frames;
 
     int traceback_handler_ref = LUA_NOREF;
+    int userdata_types_ref = LUA_NOREF; // table: type_id -> metatable
+    std::vector<uint64_t> released;     // handles of collected host userdata
     std::string traceback_capture; // written by the message handler
 
     // Storage behind luaw_Error's pointers: valid until the next call on this state.

@@ -176,6 +176,10 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
         lua_pushcfunction(L, traceback_handler, "traceback_handler");
         S->traceback_handler_ref = lua_ref(L, -1);
         lua_pop(L, 1);
+        lua_newtable(L);
+        S->userdata_types_ref = lua_ref(L, -1);
+        lua_pop(L, 1);
+        lua_setuserdatadtor(L, kHostUserdataTag, host_userdata_destructor);
     });
     S->relax_limit = false;
     if (rc != LUA_OK)

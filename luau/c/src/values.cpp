@@ -38,7 +38,7 @@ int32_t bad(luaw_State* S, luaw_Error* err, const char* what)
     return set_error(S, err, LUAW_ERRARG, what, std::strlen(what));
 }
 
-void push_value(lua_State* L, const luaw_Value* v)
+void push_value(luaw_State* S, lua_State* L, const luaw_Value* v)
 {
     switch (v->type)
     {
@@ -59,6 +59,9 @@ void push_value(lua_State* L, const luaw_Value* v)
         break;
     case LUAW_TSTRING:
         lua_pushlstring(L, v->u.string.ptr, v->u.string.len);
+        break;
+    case LUAW_TUSERDATA:
+        push_host_userdata(S, L, v->u.userdata.type_id, v->u.userdata.handle);
         break;
     default: // LUAW_TSTACK, validated by the caller
         lua_pushvalue(L, v->stack_index);
@@ -108,38 +111,7 @@ extern "C" int32_t luaw_read_values(luaw_State* S, int32_t first, int32_t n, lua
         return LUAW_ERRARG;
     for (int32_t i = 0; i < n; ++i)
     {
-        int idx = first + i;
-        luaw_Value* v = &out[i];
-        int t = lua_type(L, idx);
-        v->type = t;
-        v->stack_index = idx;
-        switch (t)
-        {
-        case LUA_TBOOLEAN:
-            v->u.boolean = lua_toboolean(L, idx);
-            break;
-        case LUA_TNUMBER:
-            v->u.number = lua_tonumber(L, idx);
-            break;
-        case LUA_TINTEGER:
-            v->u.integer = lua_tointeger64(L, idx, nullptr);
-            break;
-        case LUA_TSTRING:
-            v->u.string.ptr = lua_tolstring(L, idx, &v->u.string.len);
-            break;
-        case LUA_TVECTOR:
-        {
-            const float* f = lua_tovector(L, idx);
-            v->u.vector[0] = f[0];
-            v->u.vector[1] = f[1];
-            v->u.vector[2] = f[2];
-            v->u.vector[3] = 0.0f;
-            break;
-        }
-        default:
-            v->u.integer = 0;
-            break;
-        }
+        read_value(L, first + i, &out[i]);
     }
     return LUAW_OK;
 }
@@ -158,14 +130,14 @@ extern "C" int32_t luaw_push_values(luaw_State* S, const luaw_Value* values, int
         if (v.type == LUAW_TSTRING && v.u.string.ptr == nullptr && v.u.string.len != 0)
             return bad(S, err, "luaw_push_values: NULL string");
         if (v.type != LUAW_TSTACK && v.type != LUAW_TNIL && v.type != LUAW_TBOOLEAN && v.type != LUAW_TNUMBER &&
-            v.type != LUAW_TINTEGER && v.type != LUAW_TVECTOR && v.type != LUAW_TSTRING)
+            v.type != LUAW_TINTEGER && v.type != LUAW_TVECTOR && v.type != LUAW_TSTRING && v.type != LUAW_TUSERDATA)
             return bad(S, err, "luaw_push_values: unsupported value type");
     }
     if (!lua_checkstack(L, n))
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
     int rc = protect(L, [&](lua_State* L) {
         for (int32_t i = 0; i < n; ++i)
-            push_value(L, &values[i]);
+            push_value(S, L, &values[i]);
     });
     return finish(S, rc, top, 0, err);
 }
