@@ -35,7 +35,7 @@ cpp-test: native-check
 
 ## cpp-asan: the C++ suite under AddressSanitizer + UBSan + LeakSanitizer.
 cpp-asan:
-	cmake -S luau -B target/native-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUAW_SANITIZE=ON -DLUAW_TESTS=ON -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
+	cmake -S luau -B target/native-asan -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O1 -DLUAW_SANITIZE=ON -DLUAW_TESTS=ON -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
 	ninja -C target/native-asan
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 target/native-asan/luau_wrapper_test --gtest_brief=1 2>&1 | tail -n 3
 
