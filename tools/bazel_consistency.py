@@ -13,6 +13,8 @@ Checks, on the repository given by --root (default: this checkout):
   cargo      crate.from_cargo(manifests) lists the root Cargo.toml and every workspace
              member's Cargo.toml (crate_universe requires all of them); Cargo.lock stays
              at `version = 3`, the newest format the offline lane's cargo-bazel reads.
+  go-deps    every direct requirement of go.mod is brought in by use_repo(go_deps, ...)
+             under gazelle's repository name (what `bazel mod tidy` would write).
   cgo        #cgo LDFLAGS that link the native build's archive (target/native) sit in
              files tagged `//go:build !luau_bazel`: Bazel links //luau:wrapper via cdeps
              and sets that tag (.bazelrc).
@@ -272,6 +274,47 @@ def check_cargo(root, problems):
         problems.append("cargo: glob workspace members are not supported by crate_universe; list them")
 
 
+def go_repo_name(module_path):
+    """gazelle's repository name: github.com/yuin/gopher-lua -> com_github_yuin_gopher_lua."""
+    parts = module_path.split("/")
+    name = "_".join(list(reversed(parts[0].split("."))) + parts[1:])
+    return re.sub(r"[^0-9A-Za-z]", "_", name).lower()
+
+
+def go_direct_requires(text):
+    out = []
+    in_block = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        indirect = "// indirect" in line
+        line = line.split("//")[0].strip()
+        if in_block:
+            if line == ")":
+                in_block = False
+            elif line and not indirect:
+                out.append(line.split()[0])
+        elif line.startswith("require ("):
+            in_block = True
+        elif line.startswith("require ") and not indirect:
+            out.append(line.split()[1])
+    return out
+
+
+def check_go_deps(root, problems):
+    go_mod = os.path.join(root, "go.mod")
+    if not os.path.exists(go_mod):
+        return
+    have = set()
+    for c in module_calls(root):
+        if call_name(c) == "use_repo" and c.args and isinstance(c.args[0], ast.Name) and c.args[0].id == "go_deps":
+            for a in c.args[1:]:
+                have.update(str_list(a))
+    for path in go_direct_requires(read_text(go_mod)):
+        if go_repo_name(path) not in have:
+            problems.append("go-deps: go.mod requires %s; add use_repo(go_deps, \"%s\") to MODULE.bazel"
+                            % (path, go_repo_name(path)))
+
+
 CGO_NATIVE_LINK = re.compile(r"#cgo\b[^\n]*LDFLAGS:[^\n]*(target/native|-lluau_embed)")
 BAZEL_TAG = re.compile(r"^//go:build .*!luau_bazel", re.M)
 
@@ -295,6 +338,7 @@ def main(argv=None):
     n = check_coverage(root, files, problems)
     check_luau_pin(root, problems)
     check_cargo(root, problems)
+    check_go_deps(root, problems)
     check_cgo(root, files, problems)
     for line in problems:
         print("bazel-consistency: " + line)

@@ -136,6 +136,16 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("lacks //rust/luau-macros:Cargo.toml", out)
 
+    def test_fails_when_a_go_requirement_has_no_use_repo(self):
+        self.write("go.mod", "module example.com/m\n\ngo 1.21\n\nrequire (\n\tgithub.com/yuin/gopher-lua v1.1.1\n"
+                             "\tgolang.org/x/sys v0.1.0 // indirect\n)\n")
+        code, out = self.run_checker()
+        self.assertEqual(code, 1, out)
+        self.assertIn('use_repo(go_deps, "com_github_yuin_gopher_lua")', out)
+        self.assertNotIn("golang.org/x/sys", out)
+        self.write("MODULE.bazel", self.read("MODULE.bazel") + '\nuse_repo(go_deps, "com_github_yuin_gopher_lua")\n')
+        self.assertEqual(self.run_checker()[0], 0)
+
     def test_fails_when_native_cgo_link_is_not_tagged(self):
         self.write("go/capi/BUILD.bazel", 'go_library(name = "capi", srcs = glob(["*.go"]))\n')
         self.write("go/capi/capi.go", "package capi\n\n// #cgo LDFLAGS: -L${SRCDIR}/target/native -lluau_embed\nimport \"C\"\n")
