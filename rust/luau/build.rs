@@ -91,10 +91,12 @@ fn build_luau_once(luau: &Path, wrapper_dir: &Path, config_header: &Path, debug:
 
     // What the archive depends on: the compiler command line (flags, defines, includes), the
     // file list and the config header's contents.
-    let command = build.get_compiler().to_command();
+    let compiler = build.get_compiler();
     let config = fs::read(config_header).expect("read luau_config.h");
     let stamp = format!(
-        "{command:?}\n{files:?}\n{}",
+        "{:?} {:?}\n{files:?}\n{}",
+        compiler.path(),
+        compiler.args(),
         String::from_utf8_lossy(&config)
     );
     if archive.is_file() && fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {

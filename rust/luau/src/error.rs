@@ -95,6 +95,7 @@ impl fmt::Display for ErrorKind {
 #[non_exhaustive]
 pub enum Error {
     /// An error raised by Luau or the wrapper (every kind but `Host`).
+    #[non_exhaustive]
     Luau {
         /// The kind (never `Host`).
         kind: ErrorKind,
@@ -104,6 +105,7 @@ pub enum Error {
         traceback: String,
     },
     /// A host function's error that escaped the script unhandled.
+    #[non_exhaustive]
     Host {
         /// The message the script saw (the host error's text).
         message: String,

@@ -35,6 +35,24 @@
 //!
 //! A [`State`] is neither `Send` nor `Sync`; each thread creates its own. Host functions
 //! therefore need not be `Send`. Calls on different states never contend on a write lock.
+//!
+//! ```compile_fail
+//! fn send<T: Send>(_: T) {}
+//! send(luau::State::new().unwrap()); // a State stays on its thread
+//! ```
+//!
+//! ```compile_fail
+//! fn sync<T: Sync>(_: &T) {}
+//! sync(&luau::State::new().unwrap()); // and is never shared between threads
+//! ```
+//!
+//! ```compile_fail
+//! let f = {
+//!     let state = luau::State::new().unwrap();
+//!     state.do_string("function f() end").unwrap();
+//!     state.get_function("f").unwrap() // a Function cannot outlive its State
+//! };
+//! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
