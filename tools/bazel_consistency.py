@@ -300,19 +300,20 @@ def go_direct_requires(text):
     return out
 
 
-def check_go_deps(root, problems):
-    go_mod = os.path.join(root, "go.mod")
-    if not os.path.exists(go_mod):
-        return
+def check_go_deps(root, files, problems):
     have = set()
     for c in module_calls(root):
         if call_name(c) == "use_repo" and c.args and isinstance(c.args[0], ast.Name) and c.args[0].id == "go_deps":
             for a in c.args[1:]:
                 have.update(str_list(a))
-    for path in go_direct_requires(read_text(go_mod)):
-        if go_repo_name(path) not in have:
-            problems.append("go-deps: go.mod requires %s; add use_repo(go_deps, \"%s\") to MODULE.bazel"
-                            % (path, go_repo_name(path)))
+    for go_mod in (f for f in files if os.path.basename(f) == "go.mod"):
+        text = read_text(os.path.join(root, go_mod))
+        # Modules replaced by a directory of this repository are not go_deps repositories.
+        local = set(re.findall(r"^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s+=>\s+\.", text, re.M))
+        for path in go_direct_requires(text):
+            if path not in local and go_repo_name(path) not in have:
+                problems.append("go-deps: %s requires %s; add use_repo(go_deps, \"%s\") to MODULE.bazel"
+                                % (go_mod, path, go_repo_name(path)))
 
 
 CGO_NATIVE_LINK = re.compile(r"#cgo\b[^\n]*LDFLAGS:[^\n]*(target/native|-lluau_embed)")
@@ -338,7 +339,7 @@ def main(argv=None):
     n = check_coverage(root, files, problems)
     check_luau_pin(root, problems)
     check_cargo(root, problems)
-    check_go_deps(root, problems)
+    check_go_deps(root, files, problems)
     check_cgo(root, files, problems)
     for line in problems:
         print("bazel-consistency: " + line)

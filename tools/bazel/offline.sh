@@ -62,6 +62,15 @@ if [ -d "$idx/index.crates.io-1949cf8c6b5b557f" ] && [ ! -e "$idx/index.crates.i
   ln -s index.crates.io-1949cf8c6b5b557f "$idx/index.crates.io-6f17d22bba15001f"
 fi
 
+# Go modules of every go.mod (the peers of go/bench): the rules_go stand-in builds with
+# GOPROXY=off from this module cache, which the chroot sees at the same path.
+if command -v go >/dev/null; then
+  while IFS= read -r mod; do
+    (cd "$(dirname "$mod")" && GOTOOLCHAIN=local go mod download) ||
+      skip "go mod download failed in $(dirname "$mod")"
+  done < <(cd "$WS" && git ls-files --cached --others --exclude-standard | grep -E '(^|/)go\.mod$' | sed "s#^#$WS/#")
+fi
+
 # ---- 3. cargo-bazel, the crate_universe generator matching rules_rust 0.54.1 ------------
 CARGO_BAZEL=$TOOLS/cargo-bazel-$CARGO_BAZEL_VERSION/bin/cargo-bazel
 if [ ! -x "$CARGO_BAZEL" ]; then

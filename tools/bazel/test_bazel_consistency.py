@@ -137,13 +137,18 @@ class CheckerTest(unittest.TestCase):
         self.assertIn("lacks //rust/luau-macros:Cargo.toml", out)
 
     def test_fails_when_a_go_requirement_has_no_use_repo(self):
-        self.write("go.mod", "module example.com/m\n\ngo 1.21\n\nrequire (\n\tgithub.com/yuin/gopher-lua v1.1.1\n"
+        self.write("go.mod", "module example.com/m\n\ngo 1.21\n\nrequire (\n\tgithub.com/example/some-peer v1.1.1\n"
                              "\tgolang.org/x/sys v0.1.0 // indirect\n)\n")
         code, out = self.run_checker()
         self.assertEqual(code, 1, out)
-        self.assertIn('use_repo(go_deps, "com_github_yuin_gopher_lua")', out)
+        self.assertIn('go.mod requires github.com/example/some-peer; add use_repo(go_deps, "com_github_example_some_peer")', out)
         self.assertNotIn("golang.org/x/sys", out)
-        self.write("MODULE.bazel", self.read("MODULE.bazel") + '\nuse_repo(go_deps, "com_github_yuin_gopher_lua")\n')
+        self.write("MODULE.bazel", self.read("MODULE.bazel") + '\nuse_repo(go_deps, "com_github_example_some_peer")\n')
+        self.assertEqual(self.run_checker()[0], 0)
+        # A nested module's requirement of this repository (replaced by a directory) is no go_deps repo.
+        self.write("go/bench/go.mod", "module example.com/m/bench\n\nrequire example.com/m v0.0.0\n\n"
+                                      "replace example.com/m => ../..\n")
+        self.write("go/bench/BUILD.bazel", 'exports_files(["go.mod"])\n')
         self.assertEqual(self.run_checker()[0], 0)
 
     def test_fails_when_native_cgo_link_is_not_tagged(self):

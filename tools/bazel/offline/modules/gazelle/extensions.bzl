@@ -58,18 +58,27 @@ def _requires(go_mod_text):
     return out
 
 def _go_deps_impl(module_ctx):
-    seen = {}
+    paths = []
     for mod in module_ctx.modules:
         for tag in mod.tags.from_file:
-            for path in _requires(module_ctx.read(tag.go_mod)):
-                name = _repo_name(path)
-                if name not in seen:
-                    seen[name] = True
-                    _placeholder_repo(name = name, module_path = path, targets = _target_names(path))
+            paths.extend(_requires(module_ctx.read(tag.go_mod)))
+        for tag in mod.tags.module:
+            paths.append(tag.path)
+    seen = {}
+    for path in paths:
+        name = _repo_name(path)
+        if name not in seen:
+            seen[name] = True
+            _placeholder_repo(name = name, module_path = path, targets = _target_names(path))
 
 go_deps = module_extension(
     implementation = _go_deps_impl,
     tag_classes = {
         "from_file": tag_class(attrs = {"go_mod": attr.label()}),
+        "module": tag_class(attrs = {
+            "path": attr.string(),
+            "sum": attr.string(),
+            "version": attr.string(),
+        }),
     },
 )

@@ -100,8 +100,10 @@ def _go_build(ctx, test):
     ])
     ctx.actions.run_shell(
         command = script,
+        # go.mod/go.sum of a nested module (listed in data) are build inputs too.
         inputs = depset(
-            ctx.files._go_module_files + archives,
+            ctx.files._go_module_files + archives +
+            [f for f in ctx.files.data if f.basename in ("go.mod", "go.sum")],
             transitive = [srcs, headers],
         ),
         outputs = [binary],
