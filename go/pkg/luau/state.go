@@ -36,6 +36,7 @@ type state struct {
 	nextToken    uint64
 	hostErrsUsed bool
 	refs         map[int32]struct{} // live Function references
+	ud           *udState           // host userdata (userdata.go); nil until RegisterType
 }
 
 const hostErrSlots = 64
@@ -155,6 +156,11 @@ func (st *state) leave(outer bool) {
 	if !outer {
 		return
 	}
+	if st.ud != nil && (st.ud.live > 0 || st.ud.pending != nil) {
+		if dtors := st.udDrain(); len(dtors) > 0 {
+			defer runDestructors(dtors)
+		}
+	}
 	if st.hostErrsUsed {
 		st.hostErrs = [hostErrSlots]hostErr{}
 		st.hostErrsUsed = false
@@ -230,8 +236,10 @@ func (st *state) close() error {
 	st.funcs = nil
 	st.ctxs = nil
 	st.refs = nil
+	dtors := st.udClose()
 	st.closed.Store(true)
 	st.busy.Store(0)
+	runDestructors(dtors)
 	return nil
 }
 

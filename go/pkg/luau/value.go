@@ -258,6 +258,9 @@ func (st *state) push(v any, depth int) error {
 		}
 		return nil
 	}
+	if ok, err := st.pushHost(v, depth); ok {
+		return err
+	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
@@ -374,6 +377,10 @@ func (st *state) valueFrom(v capi.Value, depth int) (any, error) {
 		return st.tableAt(int(v.StackIndex), depth+1)
 	case capi.TFunction:
 		return st.newFunction(int(v.StackIndex))
+	case capi.TUserdata:
+		if x, ok := st.udValue(&v); ok {
+			return x, nil
+		}
 	}
 	return Opaque{Type: Type(v.Type)}, nil
 }
