@@ -260,3 +260,41 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+func BenchmarkCallWithArgsTyped(b *testing.B) {
+	benchLoop(b, func(s *State) { _ = s.Register("add", func(a, b float64) float64 { return a + b }) }, "add(i, 1)")
+}
+
+func BenchmarkCallWithArgsTypedReflect(b *testing.B) {
+	type num float64
+	benchLoop(b, func(s *State) { _ = s.Register("add", func(a, b num) num { return a + b }) }, "add(i, 1)")
+}
+
+func BenchmarkUserdataMethodCall(b *testing.B) {
+	s := newState(b)
+	must(b, RegisterType[vec3](s, "Vec3", WithConstructor(func(x, y, z float64) *vec3 { return &vec3{x, y, z} })))
+	if _, err := s.DoString(`v = Vec3.new(3, 4, 0)`); err != nil {
+		b.Fatal(err)
+	}
+	benchLoopOn(b, s, "v:len()")
+}
+
+func BenchmarkUserdataFieldRead(b *testing.B) {
+	s := newState(b)
+	must(b, RegisterType[vec3](s, "Vec3", WithConstructor(func(x, y, z float64) *vec3 { return &vec3{x, y, z} })))
+	if _, err := s.DoString(`v = Vec3.new(3, 4, 0)`); err != nil {
+		b.Fatal(err)
+	}
+	benchLoopOn(b, s, "v.x")
+}
+
+func benchLoopOn(b *testing.B, s *State, call string) {
+	if _, err := s.DoString(fmt.Sprintf("function run(n) local x for i = 1, n do x = %s end return x end", call)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := s.Call("run", b.N); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -179,13 +179,14 @@ func RegisterType[T any](s *State, name string, opts ...TypeOption) error {
 		return err
 	}
 	defer st.leave(outer)
-	if e := st.registerType(t, name, &cfg); e != nil {
+	fast := func(fn any, ut *udType) GoFunc { return fastMethod[T](fn, ut) }
+	if e := st.registerType(t, name, &cfg, fast); e != nil {
 		return e
 	}
 	return nil
 }
 
-func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig) error {
+func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig, fast func(any, *udType) GoFunc) error {
 	if st.ud == nil {
 		st.ud = &udState{types: map[reflect.Type]*udType{}, byID: map[uint32]*udType{}, byPtr: map[udKey]uint64{}}
 	}
@@ -212,15 +213,23 @@ func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig) erro
 		fn   GoFunc
 	}
 	var statics, ops, methods []built
+	build := func(fn any) (GoFunc, error) {
+		if fn != nil && !reflect.ValueOf(fn).IsZero() {
+			if gf := fast(fn, ut); gf != nil {
+				return gf, nil
+			}
+		}
+		return typedFunc(fn)
+	}
 	for _, nf := range cfg.statics {
-		gf, err := typedFunc(nf.fn)
+		gf, err := build(nf.fn)
 		if err != nil {
 			return newError(KindArgument, "luau: RegisterType(%q): %s: %v", name, nf.name, err)
 		}
 		statics = append(statics, built{nf.name, gf})
 	}
 	for _, nf := range cfg.ops {
-		gf, err := typedFunc(nf.fn)
+		gf, err := build(nf.fn)
 		if err != nil {
 			return newError(KindArgument, "luau: RegisterType(%q): %s: %v", name, nf.name, err)
 		}
@@ -229,7 +238,12 @@ func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig) erro
 	pt := reflect.PointerTo(t)
 	for i := 0; i < pt.NumMethod(); i++ {
 		m := pt.Method(i)
-		gf, err := typedFunc(m.Func.Interface())
+		fn := m.Func.Interface()
+		if gf := fast(fn, ut); gf != nil {
+			methods = append(methods, built{m.Name, gf})
+			continue
+		}
+		gf, err := typedFunc(fn)
 		if err != nil {
 			continue // no conversion for a parameter or result: not exposed
 		}
