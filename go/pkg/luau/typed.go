@@ -79,12 +79,12 @@ func typedFunc(fn any) (GoFunc, error) {
 
 // A funcPlan converts the arguments and results of one function type.
 type funcPlan struct {
-	ctx      bool      // the first parameter is *CallContext
-	params   []*conv   // the Luau-visible fixed parameters
-	variadic *conv     // the element of a variadic parameter, or nil
-	results  []*conv   // results but a trailing error
-	errLast  bool      // the last result is an error
-	nin      int       // Go parameter count (fixed, with ctx)
+	ctx      bool    // the first parameter is *CallContext
+	params   []*conv // the Luau-visible fixed parameters
+	variadic *conv   // the element of a variadic parameter, or nil
+	results  []*conv // results but a trailing error
+	errLast  bool    // the last result is an error
+	nin      int     // Go parameter count (fixed, with ctx)
 }
 
 var (
@@ -1018,7 +1018,6 @@ func fastFunc(fn any) GoFunc {
 	}
 	return nil
 }
-
 
 // unsafeString views b as a string for a copy that happens at once (PushString).
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
