@@ -11,11 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,10 +93,11 @@ func (e *HostFailure) Error() string { return e.Msg }
 
 // mxEnv is one state of a case, with the catalogue's per-state data.
 type mxEnv struct {
-	s        *State
-	counter  int
-	mu       sync.Mutex
-	failures map[*HostFailure]bool // every failure `fail` created, for host_identity
+	s         *State
+	counter   int
+	mu        sync.Mutex
+	failures  map[*HostFailure]bool // every failure `fail` created, for host_identity
+	vec3Dtors int                   // Vec3 destructors run (typed catalogue: vec3_count)
 }
 
 func newEnv(hostfns []string) (*mxEnv, error) {
@@ -106,6 +109,13 @@ func newEnv(hostfns []string) (*mxEnv, error) {
 	for _, name := range hostfns {
 		fn := env.catalogue(name)
 		if fn == nil {
+			if reg := env.typedCatalogue(name); reg != nil {
+				if err := reg(name); err != nil {
+					s.Close()
+					return nil, err
+				}
+				continue
+			}
 			s.Close()
 			return nil, fmt.Errorf("hostfns: %q is not in the catalogue", name)
 		}
@@ -342,6 +352,84 @@ func (env *mxEnv) catalogue(name string) GoFunc {
 	return nil
 }
 
+// ---- the typed catalogue (HOSTFNS.md, "Typed catalogue") ----
+
+// mxVec3 and mxCounter are the catalogue's userdata types.
+type mxVec3 struct{ X, Y, Z float64 }
+
+func (v *mxVec3) Len() float64            { return math.Sqrt(v.X*v.X + v.Y*v.Y + v.Z*v.Z) }
+func (v *mxVec3) Scale(k float64) *mxVec3 { return &mxVec3{v.X * k, v.Y * k, v.Z * k} }
+
+type mxCounter struct {
+	N int `luau:"n,readonly"`
+}
+
+func (c *mxCounter) Inc() int { c.N++; return c.N }
+
+type mxPoint struct{ X, Y float64 }
+
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// typedCatalogue returns the registration of a typed catalogue entry under a given name
+// (a function's global name; a type's name is fixed), or nil.
+func (env *mxEnv) typedCatalogue(name string) func(as string) error {
+	s := env.s
+	fns := map[string]any{
+		"t_add":   func(a, b int) int { return a + b },
+		"t_addf":  func(a, b float64) float64 { return a + b },
+		"t_u8":    func(x uint8) uint8 { return x },
+		"t_greet": func(name string) string { return "hello, " + name },
+		"t_sum": func(xs []float64) float64 {
+			sum := 0.0
+			for _, x := range xs {
+				sum += x
+			}
+			return sum
+		},
+		"t_join":  func(sep string, parts ...string) string { return strings.Join(parts, sep) },
+		"t_point": func() mxPoint { return mxPoint{1, 2} },
+		"t_norm":  func(p mxPoint) float64 { return p.X*p.X + p.Y*p.Y },
+		"t_divide": func(a, b float64) (float64, error) {
+			if b == 0 {
+				return 0, errors.New("division by zero")
+			}
+			return a / b, nil
+		},
+		"t_pair":     func() (int, string, bool) { return 1, "two", true },
+		"t_make_vec": func(x float64) mxVec3 { return mxVec3{x, x, x} },
+		"vec3_x":     func(v *mxVec3) float64 { return v.X },
+		"vec3_count": func() int { return env.vec3Dtors },
+	}
+	if fn, ok := fns[name]; ok {
+		return func(as string) error { return s.Register(as, fn) }
+	}
+	switch name {
+	case "Vec3":
+		return func(string) error {
+			return RegisterType[mxVec3](s, "Vec3",
+				WithConstructor(func(x, y, z float64) *mxVec3 { return &mxVec3{x, y, z} }),
+				WithOperator("__add", func(a, b *mxVec3) *mxVec3 { return &mxVec3{a.X + b.X, a.Y + b.Y, a.Z + b.Z} }),
+				WithOperator("__sub", func(a, b *mxVec3) *mxVec3 { return &mxVec3{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }),
+				WithOperator("__mul", func(a *mxVec3, k float64) *mxVec3 { return a.Scale(k) }),
+				WithOperator("__unm", func(a *mxVec3) *mxVec3 { return a.Scale(-1) }),
+				WithOperator("__eq", func(a, b *mxVec3) bool { return *a == *b }),
+				WithOperator("__lt", func(a, b *mxVec3) bool { return a.Len() < b.Len() }),
+				WithOperator("__le", func(a, b *mxVec3) bool { return a.Len() <= b.Len() }),
+				WithOperator("__len", func(a *mxVec3) int { return 3 }),
+				WithOperator("__tostring", func(a *mxVec3) string {
+					return "Vec3(" + fmtNum(a.X) + ", " + fmtNum(a.Y) + ", " + fmtNum(a.Z) + ")"
+				}),
+				WithDestructor(func(*mxVec3) { env.vec3Dtors++ }),
+			)
+		}
+	case "Counter":
+		return func(string) error {
+			return RegisterType[mxCounter](s, "Counter", WithConstructor(func() *mxCounter { return &mxCounter{} }))
+		}
+	}
+	return nil
+}
+
 // ownedEntries counts the registry entries owned by st.
 func ownedEntries(st *state) int {
 	n := 0
@@ -409,14 +497,19 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 		out = capture(func() ([]any, error) { return env.s.Call(*st.Call, args...) })
 	case st.Register != nil:
 		fn := env.catalogue(*st.Register)
-		if fn == nil {
+		reg := env.typedCatalogue(*st.Register)
+		if fn == nil && reg == nil {
 			return fmt.Errorf("step %s: %q is not in the catalogue", where, *st.Register)
 		}
 		as := *st.Register
 		if st.As != nil {
 			as = *st.As
 		}
-		out = capture(func() ([]any, error) { return nil, env.s.RegisterFunc(as, fn) })
+		if fn != nil {
+			out = capture(func() ([]any, error) { return nil, env.s.RegisterFunc(as, fn) })
+		} else {
+			out = capture(func() ([]any, error) { return nil, reg(as) })
+		}
 	case st.Unregister != nil:
 		out = capture(func() ([]any, error) { return nil, env.s.UnregisterFunc(*st.Unregister) })
 	case st.Close:

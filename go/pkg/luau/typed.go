@@ -26,8 +26,9 @@ import (
 //	string, []byte               a string (copied: safe to keep)
 //	Vector                       a vector
 //	*T, T of a RegisterType type the userdata of exactly that type
-//	struct S, *S                 a table; fields by name (`luau:"name"` tag, else the Go
-//	                             name or the name with its first letter lowered)
+//	struct S, *S                 a table; fields by name: the `luau:"name"` tag, else the
+//	                             Go name with its first letter lowered ("x" for X; the Go
+//	                             name itself is accepted too)
 //	[]E, [N]E                    a sequence table {e1, e2, ...}
 //	map[K]V                      a table
 //	*Function                    a function (a reference: Release it)
@@ -616,8 +617,8 @@ func pushAny(cc *CallContext, v reflect.Value) error {
 
 // structField is an exported field of a struct converted to or from a table.
 type structField struct {
-	name     string // the Luau name (tag or Go name)
-	alias    string // the Go name with its first letter lowered ("" if the same or tagged)
+	name     string // the Luau name: the tag, or the Go name with its first letter lowered
+	alias    string // the Go name ("" if the same as name or tagged)
 	index    []int
 	conv     *conv
 	readonly bool
@@ -630,7 +631,7 @@ func structFields(t reflect.Type, depth int) ([]structField, error) {
 		if !f.IsExported() || f.Anonymous {
 			continue
 		}
-		name, alias, ro := f.Name, lowerFirst(f.Name), false
+		name, alias, ro := lowerFirst(f.Name), f.Name, false
 		if tag, ok := f.Tag.Lookup("luau"); ok {
 			parts := strings.Split(tag, ",")
 			if parts[0] == "-" {

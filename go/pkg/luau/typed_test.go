@@ -172,8 +172,8 @@ func TestTypedStructResultBecomesTable(t *testing.T) {
 	}
 	must(t, s.Register("t_point", func() point { return point{X: 1, Y: 2, Label: "p", Hidden: 9, secret: 3} }))
 	must(t, s.Register("t_points", func() []point { return []point{{X: 1}, {X: 2}} }))
-	wantValues(t, run(t, s, `local p = t_point() return p.X, p.Y, p.label, p.Hidden, p.secret`), 1.0, 2.0, "p", nil, nil)
-	wantValues(t, run(t, s, `local ps = t_points() return #ps, ps[2].X`), 2.0, 2.0)
+	wantValues(t, run(t, s, `local p = t_point() return p.x, p.y, p.label, p.hidden, p.secret`), 1.0, 2.0, "p", nil, nil)
+	wantValues(t, run(t, s, `local ps = t_points() return #ps, ps[2].x`), 2.0, 2.0)
 }
 
 func TestRegisterRejectsWhatItCannotConvert(t *testing.T) {
