@@ -228,3 +228,42 @@ func TestUserdataPanicsInMethodsAreResumed(t *testing.T) {
 	_, _ = s.DoString(`Counter.new()()`)
 	t.Fatal("no panic")
 }
+
+func TestUserdataThroughTheRawCallContext(t *testing.T) {
+	e := newVecEnv(t)
+	must(t, e.s.RegisterFunc("raw_echo", func(c *CallContext) error {
+		x, err := c.Arg(1)
+		if err != nil {
+			return err
+		}
+		v, ok := x.(*vec3)
+		if !ok {
+			return fmt.Errorf("got %T", x)
+		}
+		return c.Push(v.Scale(10))
+	}))
+	wantValues(t, run(t, e.s, `local w = raw_echo(Vec3.new(1, 2, 3)) return typeof(w), w.z`), "Vec3", 30.0)
+}
+
+func TestUserdataHandlesAreRecycledDuringLongScripts(t *testing.T) {
+	e := newVecEnv(t)
+	run(t, e.s, `for i = 1, 100000 do local v = Vec3.new(i, 0, 0) end`)
+	// Collections during the script released most handles already; slots are reused.
+	if n := len(e.s.st.ud.slots); n > 50000 {
+		t.Fatalf("%d handle slots for 100000 short-lived values", n)
+	}
+	must(t, e.s.GC())
+	if e.s.st.ud.live != 0 || len(e.destroyed) != 100000 {
+		t.Fatalf("live %d, destroyed %d", e.s.st.ud.live, len(e.destroyed))
+	}
+}
+
+func TestUserdataOfAnotherStateIsNotMisread(t *testing.T) {
+	a, b := newVecEnv(t), newVecEnv(t)
+	must(t, a.s.SetGlobal("v", &vec3{1, 2, 3}))
+	got, err := a.s.Global("v")
+	must(t, err)
+	// A Go value can be given to another state: it gets its own handle there.
+	must(t, b.s.SetGlobal("v", got))
+	wantValues(t, run(t, b.s, `return v.x, typeof(v)`), 1.0, "Vec3")
+}
