@@ -42,6 +42,9 @@ impl CompileOptions {
 }
 
 /// Luau bytecode, as produced by [`compile`]. Load it with [`crate::State::load`].
+///
+/// There is deliberately no way to make one from arbitrary bytes: Luau's VM trusts the
+/// bytecode it loads, so only the compiler's output is safe to load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bytecode(Vec<u8>);
 
