@@ -319,8 +319,12 @@ impl Session {
     }
 
     fn register(&self, catalogue_name: &str, as_name: &str) -> luau::Result<()> {
-        let f = catalogue(catalogue_name, &self.counter)
-            .unwrap_or_else(|| panic!("'{catalogue_name}' is not in the host-function catalogue"));
+        let f = catalogue(catalogue_name, &self.counter).ok_or_else(|| {
+            Error::new(
+                luau::ErrorKind::Argument,
+                format!("'{catalogue_name}' is not in the Rust runner's host-function catalogue"),
+            )
+        })?;
         match &self.state {
             Some(state) => state.register_func(as_name, f),
             None => unreachable!("checked by the caller"),
@@ -735,12 +739,22 @@ static ALONE: RwLock<()> = RwLock::new(());
 static REPORT: Mutex<BTreeMap<String, (String, String)>> = Mutex::new(BTreeMap::new());
 
 fn run_trial(case: &Case, listed: Option<&str>) -> Result<(), Failed> {
+    // A panic of the runner itself (not a resumed host panic, which steps catch) is a failure
+    // like any other: it is reported, not lost.
+    let guarded = || {
+        catch_unwind(|| run_case(case)).unwrap_or_else(|payload| {
+            Err(format!(
+                "the runner panicked: {}",
+                panic_payload_text(&*payload)
+            ))
+        })
+    };
     let result = if matches!(case.category.as_str(), "memory" | "concurrency") {
         let _alone = ALONE.write().unwrap_or_else(|e| e.into_inner());
-        run_case(case)
+        guarded()
     } else {
         let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
-        run_case(case)
+        guarded()
     };
     let (outcome, detail, verdict) = match (result, listed) {
         (Ok(()), None) => ("pass", String::new(), Ok(())),
