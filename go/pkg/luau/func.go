@@ -110,6 +110,7 @@ func RegistrySize() int { return int(registry.n.Load()) }
 func init() {
 	capi.Dispatcher = dispatch
 	capi.PanicHandler = dispatchPanicked
+	capi.StateOf = func(s any) *capi.State { return s.(*State).st.c }
 }
 
 // RegisterFunc makes fn callable from Luau as the global name. Any name is valid (empty,

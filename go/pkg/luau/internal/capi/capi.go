@@ -535,5 +535,13 @@ func (st *State) Ref(idx int) (int32, int32) {
 // PushRef is luaw_push_ref.
 func (st *State) PushRef(ref int32) int32 { return int32(C.luaw_push_ref(st.s, C.int32_t(ref))) }
 
+// StateOf returns the State behind a *luau.State (set by package luau at init). It exists
+// only for the benchmark module (go/bench), which registers the C floor functions on the
+// raw luaw_State* next to the binding's own: not API, never used by the library itself.
+var StateOf func(s any) *State
+
+// Raw is the luaw_State* (for StateOf's users only).
+func (st *State) Raw() unsafe.Pointer { return unsafe.Pointer(st.s) }
+
 // Unref is luaw_unref.
 func (st *State) Unref(ref int32) { C.luaw_unref(st.s, C.int32_t(ref)) }
