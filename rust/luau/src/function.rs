@@ -59,6 +59,12 @@ impl<'a> CallContext<'a> {
         (0..self.len()).map(move |i| self.arg(i))
     }
 
+    /// An argument error for argument `i` (0-based) worded as Luau's:
+    /// `bad argument #<i+1> to '<name>' (<detail>)`.
+    pub fn bad_argument(&self, i: usize, detail: impl fmt::Display) -> Error {
+        Error::bad_argument(i + 1, &self.name(), detail)
+    }
+
     fn type_error(&self, i: usize, expected: &str) -> Error {
         // A missing argument reads as nil, as in the shared catalogue (HOSTFNS.md).
         let got = self.frame.arg(i).map_or(Type::Nil, |v| v.type_of());
@@ -370,6 +376,20 @@ impl Table<'_> {
                 Key::Str(s) => raw.setfield(self.index, s),
                 Key::Int(i) => raw.seti(self.index, i),
             }
+        })
+    }
+
+    /// `t[key]` converted to `T` (a struct's field, say); the error detail names the key:
+    /// `field 'x': number expected, got string`.
+    pub fn get_as<'k, T: crate::typed::FromValue>(&self, key: impl Into<Key<'k>>) -> Result<T> {
+        let key = key.into();
+        let v = self.get(key)?;
+        T::from_value(&v).map_err(|detail| {
+            let key = match key {
+                Key::Str(s) => format!("field '{}'", String::from_utf8_lossy(s)),
+                Key::Int(i) => format!("element {i}"),
+            };
+            Error::new(ErrorKind::Conversion, format!("{key}: {detail}"))
         })
     }
 

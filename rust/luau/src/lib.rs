@@ -63,6 +63,7 @@ mod ffi;
 mod function;
 mod registry;
 mod state;
+pub mod typed;
 mod value;
 
 pub use compile::{compile, Bytecode, CompileOptions};
@@ -71,4 +72,5 @@ pub use ffi::{build_info, BuildInfo};
 pub use function::{CallContext, IntoResults, Key, Table};
 pub use registry::{registry_len, registry_len_for};
 pub use state::{Function, RegistryKey, State, StateOptions};
+pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
 pub use value::{Type, Value, ValueRef};

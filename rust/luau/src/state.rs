@@ -226,6 +226,32 @@ impl State {
         self.shared.register_func(name.as_ref(), f)
     }
 
+    /// Registers a typed function as global `name`: its parameters are one tuple of
+    /// [`FromArg`](crate::FromArg) types (or `()`), its result anything
+    /// [`IntoResults`], or a `Result` whose error is raised (see [`crate::typed`]).
+    ///
+    /// ```
+    /// let state = luau::State::new()?;
+    /// state.register("add", |(a, b): (i64, i64)| a + b)?;
+    /// state.register("greet", |(name,): (String,)| format!("hello, {name}"))?;
+    /// let v = state.do_string("return add(40, 2), greet('luau')")?;
+    /// assert_eq!(v, [luau::Value::Number(42.0), luau::Value::from("hello, luau")]);
+    /// let err = state.do_string("return add(1.5, 1)").unwrap_err();
+    /// assert!(err.message().contains("bad argument #1 to 'add' (number has no integer representation)"));
+    /// # Ok::<(), luau::Error>(())
+    /// ```
+    pub fn register<A, R, F>(&self, name: impl AsRef<[u8]>, f: F) -> Result<()>
+    where
+        A: crate::typed::FromArgs,
+        R: crate::typed::IntoReturn,
+        F: Fn(A) -> R + 'static,
+    {
+        self.shared.register_func(name.as_ref(), move |ctx| {
+            let args = A::from_args(ctx)?;
+            f(args).into_return(ctx)
+        })
+    }
+
     /// Unregisters `name` and sets global `name` to nil; closures a script kept raise
     /// `function '<name>' is not registered`. An unknown name is [`ErrorKind::Argument`].
     pub fn unregister_func(&self, name: impl AsRef<[u8]>) -> Result<()> {

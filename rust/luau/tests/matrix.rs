@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use luau::{CallContext, Error, RegistryKey, State, Value, ValueRef};
+use luau::{
+    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, Value, ValueRef, Variadic,
+};
 use serde_json::Value as Json;
 
 // ------------------------------------------------------------------------------------------
@@ -188,6 +190,72 @@ fn catalogue(name: &str, counter: &Rc<Cell<f64>>) -> Option<HostFn> {
 }
 
 // ------------------------------------------------------------------------------------------
+// The typed catalogue (HOSTFNS.md, groups `typed`), through `State::register`
+// ------------------------------------------------------------------------------------------
+
+/// `struct {x: float, y: float}` of `t_point` / `t_norm`: a table on the Luau side.
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+impl FromLuau for Point {
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> luau::Result<Self> {
+        let t = ctx.table(i)?;
+        let field = |name: &str| t.get_as::<f64>(name).map_err(|e| ctx.bad_argument(i, e));
+        Ok(Point {
+            x: field("x")?,
+            y: field("y")?,
+        })
+    }
+}
+
+impl IntoResults for Point {
+    fn push_results(self, ctx: &mut CallContext<'_>) -> luau::Result<()> {
+        let t = ctx.create_table(0, 2)?;
+        t.set("x", &Value::Number(self.x))?;
+        t.set("y", &Value::Number(self.y))?;
+        ctx.push(t)
+    }
+}
+
+#[derive(Debug)]
+struct DivisionByZero;
+
+impl fmt::Display for DivisionByZero {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("division by zero")
+    }
+}
+
+impl StdError for DivisionByZero {}
+
+/// Registers typed catalogue function `name` as `as_name`; `None` if it is not one.
+fn register_typed(state: &State, name: &str, as_name: &str) -> Option<luau::Result<()>> {
+    Some(match name {
+        "t_add" => state.register(as_name, |(a, b): (i64, i64)| a + b),
+        "t_addf" => state.register(as_name, |(a, b): (f64, f64)| a + b),
+        "t_u8" => state.register(as_name, |(x,): (u8,)| x),
+        "t_greet" => state.register(as_name, |(name,): (String,)| format!("hello, {name}")),
+        "t_sum" => state.register(as_name, |(xs,): (Vec<f64>,)| xs.iter().sum::<f64>()),
+        "t_join" => state.register(as_name, |(sep, parts): (String, Variadic<String>)| {
+            parts.join(&sep)
+        }),
+        "t_point" => state.register(as_name, |()| Point { x: 1.0, y: 2.0 }),
+        "t_norm" => state.register(as_name, |(p,): (Point,)| p.x * p.x + p.y * p.y),
+        "t_divide" => state.register(as_name, |(a, b): (f64, f64)| {
+            if b == 0.0 {
+                Err(DivisionByZero)
+            } else {
+                Ok(a / b)
+            }
+        }),
+        "t_pair" => state.register(as_name, |()| (1i64, "two", true)),
+        _ => return None,
+    })
+}
+
+// ------------------------------------------------------------------------------------------
 // Cases
 // ------------------------------------------------------------------------------------------
 
@@ -319,16 +387,19 @@ impl Session {
     }
 
     fn register(&self, catalogue_name: &str, as_name: &str) -> luau::Result<()> {
+        let Some(state) = &self.state else {
+            unreachable!("checked by the caller")
+        };
+        if let Some(result) = register_typed(state, catalogue_name, as_name) {
+            return result;
+        }
         let f = catalogue(catalogue_name, &self.counter).ok_or_else(|| {
             Error::new(
                 luau::ErrorKind::Argument,
                 format!("'{catalogue_name}' is not in the Rust runner's host-function catalogue"),
             )
         })?;
-        match &self.state {
-            Some(state) => state.register_func(as_name, f),
-            None => unreachable!("checked by the caller"),
-        }
+        state.register_func(as_name, f)
     }
 }
 
