@@ -128,18 +128,19 @@ func (r *rwRegistry) lookup(id uint64) *entry {
 
 func BenchmarkRegistryLookup(b *testing.B) {
 	const n = 1000
-	var cow funcRegistry
+	var slots funcRegistry
 	rw := &rwRegistry{m: map[uint64]*entry{}}
-	for i := uint64(1); i <= n; i++ {
-		cow.add(i, &entry{})
-		rw.m[i] = &entry{}
+	ids := make([]uint64, n)
+	for i := range ids {
+		ids[i] = slots.add(&entry{})
+		rw.m[uint64(i)] = &entry{}
 	}
-	b.Run("cow-shards", func(b *testing.B) {
+	b.Run("slots", func(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			i := uint64(0)
 			for pb.Next() {
 				i++
-				if cow.lookup(i%n+1) == nil {
+				if slots.lookup(ids[i%n]) == nil {
 					b.Error("missing")
 					return
 				}
@@ -151,7 +152,7 @@ func BenchmarkRegistryLookup(b *testing.B) {
 			i := uint64(0)
 			for pb.Next() {
 				i++
-				if rw.lookup(i%n+1) == nil {
+				if rw.lookup(i%n) == nil {
 					b.Error("missing")
 					return
 				}

@@ -433,17 +433,11 @@ func (env *mxEnv) typedCatalogue(name string) func(as string) error {
 // ownedEntries counts the registry entries owned by st.
 func ownedEntries(st *state) int {
 	n := 0
-	for i := range registry.shards {
-		m := registry.shards[i].m.Load()
-		if m == nil {
-			continue
+	registry.each(func(e *entry) {
+		if e.st == st {
+			n++
 		}
-		for _, e := range *m {
-			if e.st == st {
-				n++
-			}
-		}
-	}
+	})
 	return n
 }
 

@@ -255,8 +255,7 @@ func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig, fast
 	defer c.SetTop(base)
 	fail := func(rc int32) error { return st.errorFrom(rc) }
 	push := func(fnName string, gf GoFunc) int32 {
-		id := nextFuncID.Add(1)
-		registry.add(id, &entry{st: st, fn: gf, name: fnName})
+		id := registry.add(&entry{st: st, fn: gf, name: fnName})
 		st.ud.funcIDs = append(st.ud.funcIDs, id)
 		return c.PushFunction(id, fnName)
 	}

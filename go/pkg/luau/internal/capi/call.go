@@ -161,8 +161,10 @@ func (c *Call) SetError(msg string, token uint64) {
 // It runs inside a cgo callback: it must never call runtime.Goexit.
 var Dispatcher func(stateID uint64, call *Call) int32
 
-// PanicHandler is called when Dispatcher itself panicked (a bug in the binding, since the
-// public package recovers host panics itself). It returns the code to give the wrapper.
+// PanicHandler is called when Dispatcher panicked: the deferred recover here is the one
+// panic barrier of a host call (the public package has no defer of its own on the call
+// path), so v is a host function's panic or a bug in the binding; PanicHandler tells them
+// apart. It returns the code to give the wrapper.
 var PanicHandler func(stateID uint64, call *Call, v any) int32
 
 //export capiGoDispatch
