@@ -105,12 +105,20 @@ struct luaw_Str {
 
 #[repr(C)]
 #[derive(Clone, Copy)]
+struct luaw_Userdata {
+    handle: u64,
+    type_id: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
 union luaw_ValueUnion {
     boolean: i32,
     number: f64,
     integer: i64,
     vector: [f32; 4],
     string: luaw_Str,
+    userdata: luaw_Userdata,
 }
 
 #[repr(C)]
@@ -246,6 +254,22 @@ extern "C" {
         err: *mut luaw_Error,
     ) -> i32;
     fn luaw_host_depth(s: *mut luaw_State) -> i32;
+    fn luaw_push_function(
+        s: *mut luaw_State,
+        function_id: u64,
+        name: *const c_char,
+        name_len: usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_set_userdata_type(
+        s: *mut luaw_State,
+        type_id: u32,
+        name: *const c_char,
+        name_len: usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_released_count(s: *mut luaw_State) -> usize;
+    fn luaw_drain_released(s: *mut luaw_State, out: *mut u64, cap: usize) -> usize;
 
     fn luaw_ref(s: *mut luaw_State, idx: i32, r: *mut i32, err: *mut luaw_Error) -> i32;
     fn luaw_push_ref(s: *mut luaw_State, r: i32) -> i32;
@@ -739,6 +763,53 @@ impl RawState {
         check(status, &err)
     }
 
+    /// Pushes a host function with `function_id`, named `name` in messages.
+    pub(crate) fn push_function(&self, function_id: u64, name: &[u8]) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; name valid for the call (the wrapper copies it).
+        let status = unsafe {
+            luaw_push_function(
+                self.s(),
+                function_id,
+                name.as_ptr().cast(),
+                name.len(),
+                &mut err,
+            )
+        };
+        check(status, &err)
+    }
+
+    /// Pops a table and installs it as the metatable of userdata `type_id`, named `name`.
+    pub(crate) fn set_userdata_type(&self, type_id: u32, name: &[u8]) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; name valid for the call (the wrapper copies it).
+        let status = unsafe {
+            luaw_set_userdata_type(
+                self.s(),
+                type_id,
+                name.as_ptr().cast(),
+                name.len(),
+                &mut err,
+            )
+        };
+        check(status, &err)
+    }
+
+    /// Takes the handles of host userdata Luau has collected since the last call.
+    pub(crate) fn drain_released(&self) -> Vec<u64> {
+        // SAFETY: live state.
+        let n = unsafe { luaw_released_count(self.s()) };
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut out: Vec<u64> = Vec::with_capacity(n);
+        // SAFETY: out has room for n handles; the wrapper writes at most cap = n.
+        let got = unsafe { luaw_drain_released(self.s(), out.as_mut_ptr(), n) };
+        // SAFETY: the wrapper initialised `got` <= n entries.
+        unsafe { out.set_len(got.min(n)) };
+        out
+    }
+
     /// A registry reference to the value at idx.
     pub(crate) fn make_ref(&self, idx: i32) -> Result<i32, RawError> {
         let mut err = empty_error();
@@ -930,6 +1001,33 @@ impl<'a> CallFrame<'a> {
         // nested calls, which use deeper frames) for the duration of the call; strings are
         // borrowed from arguments that stay on the Luau stack until the trampoline returns.
         Some(unsafe { borrowed_value(&*c.args.add(i)) })
+    }
+
+    /// Argument `i` as host userdata: (type_id, handle), if it is one (type_id 0 for a
+    /// userdata the wrapper did not create).
+    pub(crate) fn arg_userdata(&self, i: usize) -> Option<(u32, u64)> {
+        let c = self.raw();
+        if i >= self.nargs() || c.args.is_null() {
+            return None;
+        }
+        // SAFETY: i < nargs (see arg()).
+        let v = unsafe { *c.args.add(i) };
+        if v.type_ != LUAW_TUSERDATA {
+            return None;
+        }
+        // SAFETY: the wrapper sets `u.userdata` for LUAW_TUSERDATA arguments.
+        let ud = unsafe { v.u.userdata };
+        Some((ud.type_id, ud.handle))
+    }
+
+    /// Appends a new host userdata of `type_id` with `handle` as a result.
+    pub(crate) fn push_userdata(&mut self, type_id: u32, handle: u64) -> Result<(), RawError> {
+        self.push_raw(raw_scalar(
+            LUAW_TUSERDATA,
+            luaw_ValueUnion {
+                userdata: luaw_Userdata { handle, type_id },
+            },
+        ))
     }
 
     pub(crate) fn nresults(&self) -> usize {

@@ -29,6 +29,28 @@ pub struct CallContext<'a> {
 }
 
 impl<'a> CallContext<'a> {
+    pub(crate) fn shared(&self) -> &'a Shared {
+        self.shared
+    }
+
+    pub(crate) fn frame_arg_userdata(&self, i: usize) -> Option<(u32, u64)> {
+        self.frame.arg_userdata(i)
+    }
+
+    pub(crate) fn push_userdata_raw(&mut self, type_id: u32, handle: u64) -> Result<()> {
+        let r = self.frame.push_userdata(type_id, handle);
+        self.pushed(r)
+    }
+
+    /// Pushes `registry[r][key]` as a result (kept on the stack for the rest of the call).
+    pub(crate) fn push_ref_field(&mut self, r: i32, key: &[u8]) -> Result<()> {
+        let index = self.shared.push_ref_field(r, key)?;
+        self.push(ValueRef::Stack {
+            ty: Type::Function,
+            index,
+        })
+    }
+
     /// The name the function was registered under, as bytes.
     pub fn name_bytes(&self) -> &'a [u8] {
         self.frame.name()
@@ -553,7 +575,16 @@ pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
             .set_error(b"a host function panicked earlier in this call", 0);
         return ffi::LUAW_CB_PANIC;
     }
-    let Some(func) = crate::registry::lookup(shared.key, ctx.frame.function_id()) else {
+    let func = crate::registry::lookup(shared.key, ctx.frame.function_id());
+    // Values Luau collected since the last call are dropped now, outside the GC (their Drop
+    // may run any code: it is guarded like the function).
+    let released = catch_unwind(AssertUnwindSafe(|| shared.drain_released()));
+    if let Err(payload) = released {
+        shared.store_panic(payload);
+        ctx.frame.set_error(b"a userdata destructor panicked", 0);
+        return ffi::LUAW_CB_PANIC;
+    }
+    let Some(func) = func else {
         let message = format!("function '{}' is not registered", ctx.name());
         ctx.frame.set_error(message.as_bytes(), 0);
         return ffi::LUAW_CB_ERROR;

@@ -64,6 +64,7 @@ mod function;
 mod registry;
 mod state;
 pub mod typed;
+pub mod userdata;
 mod value;
 
 pub use compile::{compile, Bytecode, CompileOptions};
@@ -73,4 +74,5 @@ pub use function::{CallContext, IntoResults, Key, Table};
 pub use registry::{registry_len, registry_len_for};
 pub use state::{Function, RegistryKey, State, StateOptions};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
+pub use userdata::{UserData, UserDataRef, UserDataRegistry};
 pub use value::{Type, Value, ValueRef};

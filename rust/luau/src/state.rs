@@ -86,6 +86,10 @@ pub(crate) struct Shared {
     next_token: Cell<u64>,
     /// The first panic of the current outermost call, resumed when it returns.
     panic: RefCell<Option<Box<dyn Any + Send>>>,
+    /// Userdata types and live values.
+    pub(crate) userdata: RefCell<crate::userdata::UserDataStore>,
+    /// Ids of functions registered for userdata types (methods, operators, ...).
+    hidden_ids: RefCell<Vec<u64>>,
 }
 
 fn abi_check() -> Result<()> {
@@ -152,6 +156,8 @@ impl State {
             host_errors: RefCell::new(VecDeque::new()),
             next_token: Cell::new(1),
             panic: RefCell::new(None),
+            userdata: RefCell::default(),
+            hidden_ids: RefCell::new(Vec::new()),
         });
         RawState::install_dispatch(&shared);
         Ok(State { shared })
@@ -247,9 +253,21 @@ impl State {
         F: Fn(A) -> R + 'static,
     {
         self.shared.register_func(name.as_ref(), move |ctx| {
-            let args = A::from_args(ctx)?;
+            let args = A::from_args(ctx, 0)?;
             f(args).into_return(ctx)
         })
+    }
+
+    /// Registers userdata type `T` (see [`crate::UserData`]): its metatable, and the global
+    /// table `T::NAME` holding its functions (e.g. `Vec3.new`). Values of `T` returned by
+    /// host functions become userdata of this type.
+    pub fn register_type<T: crate::UserData>(&self) -> Result<()> {
+        self.shared.register_type::<T>()
+    }
+
+    /// The number of userdata values this state holds for Luau.
+    pub fn userdata_len(&self) -> usize {
+        self.shared.userdata.borrow().len()
     }
 
     /// Unregisters `name` and sets global `name` to nil; closures a script kept raise
@@ -303,14 +321,18 @@ impl Drop for State {
             std::mem::forget(Rc::clone(&self.shared));
             return;
         }
-        let ids: Vec<u64> = self
+        let mut ids: Vec<u64> = self
             .shared
             .names
             .borrow_mut()
             .drain()
             .map(|(_, id)| id)
             .collect();
+        ids.append(&mut self.shared.hidden_ids.borrow_mut());
         registry::remove(self.shared.key, ids);
+        // Every userdata value still held is dropped now (Luau queues nothing at close).
+        let values = self.shared.userdata.borrow_mut().take_all();
+        drop(values);
     }
 }
 
@@ -396,6 +418,7 @@ impl Shared {
         let result = result.map_err(|raw| self.convert_error(raw));
         if outermost {
             self.host_errors.borrow_mut().clear();
+            self.drain_released();
             let panic = self.panic.borrow_mut().take();
             if let Some(payload) = panic {
                 resume_unwind(payload);
@@ -434,6 +457,86 @@ impl Shared {
         }
         errors.push_back((token, err));
         token
+    }
+
+    /// Drops the userdata values Luau has collected (outside the GC and outside any borrow).
+    pub(crate) fn drain_released(&self) {
+        let handles = self.raw.drain_released();
+        if handles.is_empty() {
+            return;
+        }
+        let removed = self.userdata.borrow_mut().remove(&handles);
+        drop(removed);
+    }
+
+    /// Pushes `registry[r][key]` (the table stays below it); returns the value's index.
+    pub(crate) fn push_ref_field(&self, r: i32, key: &[u8]) -> Result<i32> {
+        let pushed = self
+            .raw
+            .push_ref(r)
+            .and_then(|()| self.raw.getfield(-1, key));
+        pushed.map_err(|raw| self.convert_error(raw))?;
+        Ok(self.raw.gettop())
+    }
+
+    pub(crate) fn register_type<T: crate::userdata::UserData>(&self) -> Result<()> {
+        use crate::userdata::UserDataRegistry;
+        let mut reg = UserDataRegistry::<T>::new();
+        T::register(&mut reg);
+        let type_id = self.userdata.borrow_mut().add_type::<T>();
+        let (getters, setters) = reg.take_fields();
+        let readable: Vec<String> = getters.keys().cloned().collect();
+        let hidden = |f: Rc<HostFn>| -> u64 {
+            let id = registry::insert(self.key, f);
+            self.hidden_ids.borrow_mut().push(id);
+            id
+        };
+        let methods: Vec<(String, u64)> = reg
+            .methods
+            .iter()
+            .map(|(name, f)| (name.clone(), hidden(Rc::clone(f))))
+            .collect();
+        let functions: Vec<(String, u64)> = reg
+            .functions
+            .iter()
+            .map(|(name, f)| (name.clone(), hidden(Rc::clone(f))))
+            .collect();
+        let metas: Vec<(String, u64)> = reg
+            .metas
+            .iter()
+            .filter(|(name, _)| name != "__index" && name != "__newindex")
+            .map(|(name, f)| (name.clone(), hidden(Rc::clone(f))))
+            .collect();
+        let fill = |raw: &RawState, members: &[(String, u64)]| {
+            for (name, id) in members {
+                raw.push_function(*id, name.as_bytes())?;
+                raw.setfield(-2, name.as_bytes())?;
+            }
+            Ok(())
+        };
+        // The methods table, kept by reference for the __index handler.
+        let methods_ref = self.run(|raw| {
+            raw.newtable(0, i32::try_from(methods.len()).unwrap_or(0))?;
+            fill(raw, &methods)?;
+            raw.make_ref(-1)
+        })?;
+        let index_id = hidden(UserDataRegistry::<T>::index_handler(getters, methods_ref));
+        let newindex_id = hidden(UserDataRegistry::<T>::newindex_handler(setters, readable));
+        self.run(|raw| {
+            raw.newtable(0, i32::try_from(metas.len() + 2).unwrap_or(0))?;
+            fill(
+                raw,
+                &[
+                    ("__index".to_owned(), index_id),
+                    ("__newindex".to_owned(), newindex_id),
+                ],
+            )?;
+            fill(raw, &metas)?;
+            raw.set_userdata_type(type_id, T::NAME.as_bytes())?;
+            raw.newtable(0, i32::try_from(functions.len()).unwrap_or(0))?;
+            fill(raw, &functions)?;
+            raw.setglobal(T::NAME.as_bytes())
+        })
     }
 
     pub(crate) fn panic_pending(&self) -> bool {

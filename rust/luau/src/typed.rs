@@ -224,12 +224,13 @@ impl<T: FromLuau> FromArg for Variadic<T> {
 
 /// A typed function's parameters: `()` or a tuple of [`FromArg`] elements.
 pub trait FromArgs: Sized {
-    /// Converts the call's arguments.
-    fn from_args(ctx: &CallContext<'_>) -> Result<Self>;
+    /// Converts the call's arguments from argument `first` (0-based) on (a method's
+    /// parameters start after `self`).
+    fn from_args(ctx: &CallContext<'_>, first: usize) -> Result<Self>;
 }
 
 impl FromArgs for () {
-    fn from_args(_ctx: &CallContext<'_>) -> Result<Self> {
+    fn from_args(_ctx: &CallContext<'_>, _first: usize) -> Result<Self> {
         Ok(())
     }
 }
@@ -237,8 +238,8 @@ impl FromArgs for () {
 macro_rules! from_args_tuple {
     ($($name:ident),+) => {
         impl<$($name: FromArg),+> FromArgs for ($($name,)+) {
-            fn from_args(ctx: &CallContext<'_>) -> Result<Self> {
-                let mut next = 0;
+            fn from_args(ctx: &CallContext<'_>, first: usize) -> Result<Self> {
+                let mut next = first;
                 Ok(($($name::take(ctx, &mut next)?,)+))
             }
         }

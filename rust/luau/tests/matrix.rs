@@ -9,7 +9,7 @@
 //! after a `close` step this runner reports kind `closed` for the operations that follow
 //! (as SCHEMA.md documents).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error as StdError;
 use std::fmt;
@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use luau::{
-    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, Value, ValueRef, Variadic,
+    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, UserData, UserDataRef,
+    UserDataRegistry, Value, ValueRef, Variadic,
 };
 use serde_json::Value as Json;
 
@@ -230,9 +231,124 @@ impl fmt::Display for DivisionByZero {
 
 impl StdError for DivisionByZero {}
 
+thread_local! {
+    /// The drop counter of the session that is registering Vec3 values on this thread: a
+    /// Vec3 counts its own drop into the counter of the state that created it.
+    static VEC3_DROPS: RefCell<Rc<Cell<f64>>> = RefCell::new(Rc::new(Cell::new(0.0)));
+}
+
+/// The catalogue's `Vec3` userdata type.
+struct Vec3 {
+    x: f64,
+    y: f64,
+    z: f64,
+    drops: Rc<Cell<f64>>,
+}
+
+impl Vec3 {
+    fn new(x: f64, y: f64, z: f64) -> Vec3 {
+        let drops = VEC3_DROPS.with(|d| Rc::clone(&d.borrow()));
+        Vec3 { x, y, z, drops }
+    }
+
+    fn len(&self) -> f64 {
+        (self.x * self.x + self.y * self.y + self.z * self.z).sqrt()
+    }
+
+    fn map(&self, f: impl Fn(f64) -> f64) -> Vec3 {
+        Vec3 {
+            x: f(self.x),
+            y: f(self.y),
+            z: f(self.z),
+            drops: Rc::clone(&self.drops),
+        }
+    }
+
+    fn zip(&self, o: &Vec3, f: impl Fn(f64, f64) -> f64) -> Vec3 {
+        Vec3 {
+            x: f(self.x, o.x),
+            y: f(self.y, o.y),
+            z: f(self.z, o.z),
+            drops: Rc::clone(&self.drops),
+        }
+    }
+}
+
+impl Drop for Vec3 {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1.0);
+    }
+}
+
+type Vec3Ref = UserDataRef<Vec3>;
+
+impl UserData for Vec3 {
+    const NAME: &'static str = "Vec3";
+
+    fn register(reg: &mut UserDataRegistry<Self>) {
+        reg.add_function("new", |(x, y, z): (f64, f64, f64)| Vec3::new(x, y, z));
+        reg.add_method("len", |v, ()| v.len());
+        reg.add_method("scale", |v, (k,): (f64,)| v.map(|c| c * k));
+        reg.add_field_get("x", |v| v.x);
+        reg.add_field_get("y", |v| v.y);
+        reg.add_field_get("z", |v| v.z);
+        reg.add_field_set("x", |v, x: f64| v.x = x);
+        reg.add_field_set("y", |v, y: f64| v.y = y);
+        reg.add_field_set("z", |v, z: f64| v.z = z);
+        reg.add_meta_method("__add", |a, (b,): (Vec3Ref,)| {
+            a.zip(&b.borrow(), |p, q| p + q)
+        });
+        reg.add_meta_method("__sub", |a, (b,): (Vec3Ref,)| {
+            a.zip(&b.borrow(), |p, q| p - q)
+        });
+        reg.add_meta_method("__mul", |a, (k,): (f64,)| a.map(|c| c * k));
+        reg.add_meta_method("__unm", |a, ()| a.map(|c| -c));
+        reg.add_meta_method("__eq", |a, (b,): (Vec3Ref,)| {
+            let b = b.borrow();
+            a.x == b.x && a.y == b.y && a.z == b.z
+        });
+        reg.add_meta_method("__lt", |a, (b,): (Vec3Ref,)| a.len() < b.borrow().len());
+        reg.add_meta_method("__le", |a, (b,): (Vec3Ref,)| a.len() <= b.borrow().len());
+        reg.add_meta_method("__len", |_, ()| 3.0);
+        reg.add_meta_method("__tostring", |v, ()| {
+            format!("Vec3({}, {}, {})", v.x, v.y, v.z)
+        });
+    }
+}
+
+/// The catalogue's `Counter` userdata type.
+struct Counter {
+    n: f64,
+}
+
+impl UserData for Counter {
+    const NAME: &'static str = "Counter";
+
+    fn register(reg: &mut UserDataRegistry<Self>) {
+        reg.add_function("new", |()| Counter { n: 0.0 });
+        reg.add_method_mut("inc", |c, ()| {
+            c.n += 1.0;
+            c.n
+        });
+        reg.add_field_get("n", |c| c.n);
+    }
+}
+
 /// Registers typed catalogue function `name` as `as_name`; `None` if it is not one.
-fn register_typed(state: &State, name: &str, as_name: &str) -> Option<luau::Result<()>> {
+fn register_typed(session: &Session, name: &str, as_name: &str) -> Option<luau::Result<()>> {
+    let state = session.state.as_ref()?;
     Some(match name {
+        "Vec3" => {
+            VEC3_DROPS.with(|d| *d.borrow_mut() = Rc::clone(&session.vec3_drops));
+            state.register_type::<Vec3>()
+        }
+        "Counter" => state.register_type::<Counter>(),
+        "vec3_x" => state.register(as_name, |(v,): (Vec3Ref,)| v.borrow().x),
+        "vec3_count" => {
+            let drops = Rc::clone(&session.vec3_drops);
+            state.register(as_name, move |()| drops.get())
+        }
+        "t_make_vec" => state.register(as_name, |(x,): (f64,)| Vec3::new(x, x, x)),
         "t_add" => state.register(as_name, |(a, b): (i64, i64)| a + b),
         "t_addf" => state.register(as_name, |(a, b): (f64, f64)| a + b),
         "t_u8" => state.register(as_name, |(x,): (u8,)| x),
@@ -366,6 +482,7 @@ struct Session {
     state: Option<State>,
     key: RegistryKey,
     counter: Rc<Cell<f64>>,
+    vec3_drops: Rc<Cell<f64>>,
 }
 
 impl Session {
@@ -377,6 +494,7 @@ impl Session {
             state: Some(state),
             key,
             counter: Rc::new(Cell::new(0.0)),
+            vec3_drops: Rc::new(Cell::new(0.0)),
         };
         for name in hostfns {
             session
@@ -390,7 +508,7 @@ impl Session {
         let Some(state) = &self.state else {
             unreachable!("checked by the caller")
         };
-        if let Some(result) = register_typed(state, catalogue_name, as_name) {
+        if let Some(result) = register_typed(self, catalogue_name, as_name) {
             return result;
         }
         let f = catalogue(catalogue_name, &self.counter).ok_or_else(|| {

@@ -1,0 +1,387 @@
+//! Userdata types: Rust values living in Luau as `userdata` with methods, fields and
+//! operators.
+//!
+//! A value crosses as `(type_id, handle)`: C memory never holds a Rust reference. The value
+//! itself lives in the state's handle table (as `Rc<RefCell<T>>`); it is dropped when Luau
+//! collects the userdata (the C destructor only queues the handle; this crate drains the
+//! queue outside the GC, at the next host call or when the outermost call returns) or when
+//! the state is dropped. Each value is dropped exactly once.
+//!
+//! ```
+//! use luau::{UserData, UserDataRegistry};
+//!
+//! struct Counter { n: f64 }
+//! impl UserData for Counter {
+//!     const NAME: &'static str = "Counter";
+//!     fn register(reg: &mut UserDataRegistry<Self>) {
+//!         reg.add_function("new", |()| Counter { n: 0.0 });
+//!         reg.add_method_mut("inc", |this, ()| { this.n += 1.0; this.n });
+//!         reg.add_field_get("n", |this| this.n);
+//!     }
+//! }
+//!
+//! let state = luau::State::new()?;
+//! state.register_type::<Counter>()?;
+//! let v = state.do_string("local c = Counter.new() c:inc() return c:inc(), typeof(c)")?;
+//! assert_eq!(v, [luau::Value::Number(2.0), luau::Value::from("Counter")]);
+//! # Ok::<(), luau::Error>(())
+//! ```
+
+use std::any::{Any, TypeId};
+use std::cell::{Ref, RefCell, RefMut};
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::function::{CallContext, IntoResults};
+use crate::typed::{FromArgs, FromLuau, FromValue, IntoReturn};
+use crate::value::ValueRef;
+
+/// A Rust type usable as Luau userdata. [`register`](UserData::register) declares its
+/// functions, methods, fields and operators once per state
+/// ([`crate::State::register_type`]).
+pub trait UserData: Sized + 'static {
+    /// The type's name: `typeof(v)`, its global table, and argument errors
+    /// (`Vec3 expected, got Counter`).
+    const NAME: &'static str;
+
+    /// Declares the type's members.
+    fn register(registry: &mut UserDataRegistry<Self>);
+}
+
+type Member = Rc<dyn Fn(&mut CallContext<'_>) -> Result<()>>;
+type Getter<T> = Box<dyn Fn(&T, &mut CallContext<'_>) -> Result<()>>;
+type Setter<T> = Box<dyn Fn(&mut T, &crate::Value) -> std::result::Result<(), String>>;
+
+/// Collects a userdata type's members (see [`UserData::register`]).
+pub struct UserDataRegistry<T> {
+    pub(crate) functions: Vec<(String, Member)>,
+    pub(crate) methods: Vec<(String, Member)>,
+    pub(crate) metas: Vec<(String, Member)>,
+    getters: HashMap<String, Getter<T>>,
+    setters: HashMap<String, Setter<T>>,
+}
+
+impl<T> fmt::Debug for UserDataRegistry<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserDataRegistry").finish_non_exhaustive()
+    }
+}
+
+/// A userdata argument of type `T`, shared with Luau (no copy): `borrow()` it.
+pub struct UserDataRef<T>(Rc<RefCell<T>>);
+
+impl<T> UserDataRef<T> {
+    /// Borrows the value.
+    ///
+    /// # Panics
+    /// If the value is mutably borrowed (a method is changing it further up the stack).
+    pub fn borrow(&self) -> Ref<'_, T> {
+        self.0.borrow()
+    }
+
+    /// Borrows the value mutably.
+    ///
+    /// # Panics
+    /// If the value is borrowed elsewhere further up the stack.
+    pub fn borrow_mut(&self) -> RefMut<'_, T> {
+        self.0.borrow_mut()
+    }
+}
+
+impl<T> fmt::Debug for UserDataRef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserDataRef").finish_non_exhaustive()
+    }
+}
+
+impl<T: UserData> FromLuau for UserDataRef<T> {
+    /// A userdata of exactly type `T`; anything else is `bad argument #I to 'f' (T expected,
+    /// got <type>)`.
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+        ctx.userdata::<T>(i).map(UserDataRef)
+    }
+}
+
+impl<T: UserData> IntoResults for T {
+    /// A new userdata holding the value.
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_userdata(self)
+    }
+}
+
+fn wrap<F>(f: F) -> Member
+where
+    F: Fn(&mut CallContext<'_>) -> Result<()> + 'static,
+{
+    Rc::new(f)
+}
+
+impl<T: UserData> UserDataRegistry<T> {
+    pub(crate) fn new() -> Self {
+        UserDataRegistry {
+            functions: Vec::new(),
+            methods: Vec::new(),
+            metas: Vec::new(),
+            getters: HashMap::new(),
+            setters: HashMap::new(),
+        }
+    }
+
+    /// A function of the type's global table, e.g. the constructor `Vec3.new(x, y, z)`.
+    pub fn add_function<A, R, F>(&mut self, name: &str, f: F)
+    where
+        A: FromArgs,
+        R: IntoReturn,
+        F: Fn(A) -> R + 'static,
+    {
+        self.functions.push((
+            name.to_owned(),
+            wrap(move |ctx| {
+                let args = A::from_args(ctx, 0)?;
+                f(args).into_return(ctx)
+            }),
+        ));
+    }
+
+    /// A method `v:name(args)`; `self` is argument #1.
+    pub fn add_method<A, R, F>(&mut self, name: &str, f: F)
+    where
+        A: FromArgs,
+        R: IntoReturn,
+        F: Fn(&T, A) -> R + 'static,
+    {
+        self.methods.push((name.to_owned(), method(f)));
+    }
+
+    /// A method that changes the value.
+    pub fn add_method_mut<A, R, F>(&mut self, name: &str, f: F)
+    where
+        A: FromArgs,
+        R: IntoReturn,
+        F: Fn(&mut T, A) -> R + 'static,
+    {
+        self.methods.push((
+            name.to_owned(),
+            wrap(move |ctx| {
+                let this = ctx.userdata::<T>(0)?;
+                let args = A::from_args(ctx, 1)?;
+                let result = f(&mut this.borrow_mut(), args);
+                result.into_return(ctx)
+            }),
+        ));
+    }
+
+    /// A metamethod (`__add`, `__eq`, `__lt`, `__len`, `__tostring`, ...) taking `self` and
+    /// the other operands. Named by the metamethod in messages (`bad argument #2 to
+    /// '__add' (Vec3 expected, got number)`). `__index` and `__newindex` are reserved for
+    /// methods and fields.
+    pub fn add_meta_method<A, R, F>(&mut self, name: &str, f: F)
+    where
+        A: FromArgs,
+        R: IntoReturn,
+        F: Fn(&T, A) -> R + 'static,
+    {
+        self.metas.push((name.to_owned(), method(f)));
+    }
+
+    /// A readable field `v.name`.
+    pub fn add_field_get<R, F>(&mut self, name: &str, get: F)
+    where
+        R: IntoResults,
+        F: Fn(&T) -> R + 'static,
+    {
+        self.getters.insert(
+            name.to_owned(),
+            Box::new(move |this, ctx| get(this).push_results(ctx)),
+        );
+    }
+
+    /// A writable field `v.name = value`; a value that does not convert is `bad value for
+    /// field 'name' of T (number expected, got string)`.
+    pub fn add_field_set<V, F>(&mut self, name: &str, set: F)
+    where
+        V: FromValue,
+        F: Fn(&mut T, V) + 'static,
+    {
+        self.setters.insert(
+            name.to_owned(),
+            Box::new(move |this, value| {
+                set(this, V::from_value(value)?);
+                Ok(())
+            }),
+        );
+    }
+
+    /// The `__index` handler: fields, then methods (from the methods table at `methods_ref`).
+    pub(crate) fn index_handler(getters: HashMap<String, Getter<T>>, methods_ref: i32) -> Member {
+        wrap(move |ctx| {
+            let this = ctx.userdata::<T>(0)?;
+            let Some(key) = ctx.arg(1).as_bytes() else {
+                return ctx.push_nil();
+            };
+            let key = String::from_utf8_lossy(key);
+            if let Some(get) = getters.get(key.as_ref()) {
+                let value = this.borrow();
+                return get(&value, ctx);
+            }
+            ctx.push_ref_field(methods_ref, key.as_bytes())
+        })
+    }
+
+    /// The `__newindex` handler: setters, else read-only / unknown field errors.
+    pub(crate) fn newindex_handler(
+        setters: HashMap<String, Setter<T>>,
+        readable: Vec<String>,
+    ) -> Member {
+        wrap(move |ctx| {
+            let this = ctx.userdata::<T>(0)?;
+            let key = String::from_utf8_lossy(ctx.arg(1).as_bytes().unwrap_or_default());
+            let Some(set) = setters.get(key.as_ref()) else {
+                let message = if readable.iter().any(|r| *r == key) {
+                    format!("field '{key}' of {} is read-only", T::NAME)
+                } else {
+                    format!("{} has no field '{key}'", T::NAME)
+                };
+                return Err(Error::new(ErrorKind::Argument, message));
+            };
+            let value = ctx.arg(2).to_owned();
+            let result = set(&mut this.borrow_mut(), &value);
+            result.map_err(|detail| {
+                Error::new(
+                    ErrorKind::Argument,
+                    format!("bad value for field '{key}' of {} ({detail})", T::NAME),
+                )
+            })
+        })
+    }
+
+    /// Splits off what the `__index` / `__newindex` handlers need.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn take_fields(
+        &mut self,
+    ) -> (HashMap<String, Getter<T>>, HashMap<String, Setter<T>>) {
+        (
+            std::mem::take(&mut self.getters),
+            std::mem::take(&mut self.setters),
+        )
+    }
+}
+
+fn method<T, A, R, F>(f: F) -> Member
+where
+    T: UserData,
+    A: FromArgs,
+    R: IntoReturn,
+    F: Fn(&T, A) -> R + 'static,
+{
+    wrap(move |ctx| {
+        let this = ctx.userdata::<T>(0)?;
+        let args = A::from_args(ctx, 1)?;
+        let result = f(&this.borrow(), args);
+        result.into_return(ctx)
+    })
+}
+
+/// A state's userdata types and live values.
+#[derive(Default)]
+pub(crate) struct UserDataStore {
+    next_handle: u64,
+    next_type_id: u32,
+    /// Rust type -> (type_id, name).
+    types: HashMap<TypeId, u32>,
+    names: HashMap<u32, &'static str>,
+    /// handle -> the value (an `Rc<RefCell<T>>`).
+    objects: HashMap<u64, Rc<dyn Any>>,
+}
+
+impl UserDataStore {
+    pub(crate) fn type_id_of<T: UserData>(&self) -> Option<u32> {
+        self.types.get(&TypeId::of::<T>()).copied()
+    }
+
+    pub(crate) fn add_type<T: UserData>(&mut self) -> u32 {
+        if let Some(id) = self.type_id_of::<T>() {
+            return id;
+        }
+        self.next_type_id += 1;
+        let id = self.next_type_id;
+        self.types.insert(TypeId::of::<T>(), id);
+        self.names.insert(id, T::NAME);
+        id
+    }
+
+    pub(crate) fn type_name(&self, type_id: u32) -> Option<&'static str> {
+        self.names.get(&type_id).copied()
+    }
+
+    /// Stores a value; returns its new handle.
+    pub(crate) fn insert<T: UserData>(&mut self, value: T) -> u64 {
+        self.next_handle += 1;
+        let handle = self.next_handle;
+        self.objects.insert(handle, Rc::new(RefCell::new(value)));
+        handle
+    }
+
+    pub(crate) fn get<T: UserData>(&self, handle: u64) -> Option<Rc<RefCell<T>>> {
+        let any = Rc::clone(self.objects.get(&handle)?);
+        any.downcast::<RefCell<T>>().ok()
+    }
+
+    /// Removes released values; the caller drops them (outside any borrow of the store).
+    pub(crate) fn remove(&mut self, handles: &[u64]) -> Vec<Rc<dyn Any>> {
+        handles
+            .iter()
+            .filter_map(|h| self.objects.remove(h))
+            .collect()
+    }
+
+    /// Removes every value (the state is closing).
+    pub(crate) fn take_all(&mut self) -> Vec<Rc<dyn Any>> {
+        self.objects.drain().map(|(_, v)| v).collect()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.objects.len()
+    }
+}
+
+impl CallContext<'_> {
+    /// Argument `i` as a userdata of type `T` (shared, not copied); anything else is
+    /// `bad argument #I to 'f' (T expected, got <type>)`.
+    pub fn userdata<T: UserData>(&self, i: usize) -> Result<Rc<RefCell<T>>> {
+        let store = self.shared().userdata.borrow();
+        let found = match (self.frame_arg_userdata(i), store.type_id_of::<T>()) {
+            (Some((type_id, handle)), Some(want)) if type_id == want => store.get::<T>(handle),
+            _ => None,
+        };
+        if let Some(value) = found {
+            return Ok(value);
+        }
+        let got = match self.frame_arg_userdata(i) {
+            Some((type_id, _)) => store.type_name(type_id).unwrap_or("userdata"),
+            None => match self.arg(i) {
+                ValueRef::Stack { ty, .. } => ty.name(),
+                v => v.type_of().name(),
+            },
+        };
+        drop(store);
+        Err(self.bad_argument(i, format_args!("{} expected, got {got}", T::NAME)))
+    }
+
+    /// Pushes a new userdata holding `value` (its type must be registered on this state).
+    pub fn push_userdata<T: UserData>(&mut self, value: T) -> Result<()> {
+        let (type_id, handle) = {
+            let mut store = self.shared().userdata.borrow_mut();
+            let Some(type_id) = store.type_id_of::<T>() else {
+                return Err(Error::new(
+                    ErrorKind::Argument,
+                    format!("userdata type {} is not registered on this state", T::NAME),
+                ));
+            };
+            (type_id, store.insert(value))
+        };
+        self.push_userdata_raw(type_id, handle)
+    }
+}
