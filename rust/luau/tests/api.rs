@@ -572,3 +572,102 @@ fn states_on_many_threads() {
         t.join().unwrap();
     }
 }
+
+// --- typed functions and userdata -----------------------------------------------------------
+
+#[test]
+fn typed_functions_convert_and_check() {
+    let s = state();
+    s.register("add", |(a, b): (i64, i64)| a + b).unwrap();
+    s.register("join", |(sep, parts): (String, luau::Variadic<String>)| {
+        parts.join(&sep)
+    })
+    .unwrap();
+    s.register("maybe", |(x,): (Option<f64>,)| x.unwrap_or(-1.0))
+        .unwrap();
+    s.register("div", |(a, b): (f64, f64)| {
+        if b == 0.0 {
+            Err(Boom("division by zero"))
+        } else {
+            Ok(a / b)
+        }
+    })
+    .unwrap();
+    let v = s
+        .do_string("return add(40, 2), join('-', 'a', 'b'), maybe(), maybe(2), div(1, 4)")
+        .unwrap();
+    assert_eq!(
+        v,
+        [
+            Value::Number(42.0),
+            Value::from("a-b"),
+            Value::Number(-1.0),
+            Value::Number(2.0),
+            Value::Number(0.25)
+        ]
+    );
+    let err = s.do_string("return add(1.5, 1)").unwrap_err();
+    assert!(err
+        .message()
+        .contains("bad argument #1 to 'add' (number has no integer representation)"));
+    let err = s.do_string("return div(1, 0)").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Host);
+    assert!(err.source().unwrap().downcast_ref::<Boom>().is_some());
+}
+
+struct Tracked {
+    v: f64,
+    drops: Rc<Cell<u32>>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+thread_local! {
+    static DROPS: Rc<Cell<u32>> = Rc::new(Cell::new(0));
+}
+
+impl luau::UserData for Tracked {
+    const NAME: &'static str = "Tracked";
+    fn register(reg: &mut luau::UserDataRegistry<Self>) {
+        reg.add_function("new", |(v,): (f64,)| Tracked {
+            v,
+            drops: DROPS.with(Rc::clone),
+        });
+        reg.add_field_get("v", |t| t.v);
+        reg.add_method("double", |t, ()| t.v * 2.0);
+    }
+}
+
+#[test]
+fn userdata_values_are_dropped_exactly_once() {
+    let drops = DROPS.with(Rc::clone);
+    let s = state();
+    s.register_type::<Tracked>().unwrap();
+    let v = s
+        .do_string(
+            "local t = Tracked.new(21) keep = Tracked.new(1) return typeof(t), t.v, t:double()",
+        )
+        .unwrap();
+    assert_eq!(
+        v,
+        [
+            Value::from("Tracked"),
+            Value::Number(21.0),
+            Value::Number(42.0)
+        ]
+    );
+    assert_eq!(s.userdata_len(), 2);
+    s.gc_collect().unwrap();
+    assert_eq!(
+        drops.get(),
+        1,
+        "the unreachable value is dropped after a collection"
+    );
+    assert_eq!(s.userdata_len(), 1);
+    drop(s);
+    assert_eq!(drops.get(), 2, "the state drops the values it still holds");
+}
