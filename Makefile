@@ -80,9 +80,9 @@ clean:
 ## and the consistency checker's own tests.
 .PHONY: bazel-check bazel-offline
 bazel-check:
-	@python3 tools/bazel_consistency.py
-	@python3 tools/bazel/test_bazel_consistency.py 2>/dev/null || python3 tools/bazel/test_bazel_consistency.py
-	@tools/bazel/buildifier.sh
+	@s=0; python3 tools/bazel_consistency.py || s=1; \
+	python3 tools/bazel/test_bazel_consistency.py 2>/dev/null || { python3 tools/bazel/test_bazel_consistency.py; s=1; }; \
+	tools/bazel/buildifier.sh || s=1; exit $$s
 
 ## bazel-offline: the unchanged MODULE.bazel through Bazel 7.7.1 from Debian sid in a chroot
 ## (offline verification only; prints "bazel-offline: SKIPPED (...)" where it cannot run).
