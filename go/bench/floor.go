@@ -25,6 +25,15 @@ static int32_t bench_ref_global(luaw_State* S, const char* name, size_t len, int
 	return rc;
 }
 
+// luaw_floor_call_ref with its result returned by value (no Go pointer crosses cgo, so
+// nothing escapes to the Go heap).
+typedef struct bench_result { int32_t rc; double value; } bench_result;
+static bench_result bench_call_ref(luaw_State* S, int32_t ref, double arg) {
+	bench_result r;
+	r.rc = luaw_floor_call_ref(S, ref, arg, &r.value);
+	return r;
+}
+
 // The floor of new_state_close: luaw_new with the standard libraries, then luaw_close.
 static int32_t bench_new_close(void) {
 	luaw_Options o;
@@ -113,12 +122,11 @@ func RawState(s *luau.State) unsafe.Pointer { return unsafe.Pointer(raw(s)) }
 // FloorCallRef calls the function held by ref with arg and returns its number result
 // (luaw_floor_call_ref: one cgo crossing, lua_pcall, no binding). S is from RawState.
 func FloorCallRef(S unsafe.Pointer, ref int32, arg float64) (float64, error) {
-	var out C.double
-	rc := C.luaw_floor_call_ref((*C.luaw_State)(S), C.int32_t(ref), C.double(arg), &out)
-	if rc != C.LUAW_OK {
-		return 0, fmt.Errorf("luaw_floor_call_ref: status %d", rc)
+	r := C.bench_call_ref((*C.luaw_State)(S), C.int32_t(ref), C.double(arg))
+	if r.rc != C.LUAW_OK {
+		return 0, fmt.Errorf("luaw_floor_call_ref: status %d", r.rc)
 	}
-	return float64(out), nil
+	return float64(r.value), nil
 }
 
 // FloorNewClose is luaw_new (standard libraries) + luaw_close, in one cgo call.

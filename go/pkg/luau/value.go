@@ -508,6 +508,9 @@ func (f *Function) Call(args ...any) ([]any, error) {
 }
 
 func (st *state) callRef(ref int32, args []any) ([]any, error) {
+	if out, err, ok := st.callRefScalar(ref, args); ok {
+		return out, err
+	}
 	base := st.c.GetTop()
 	n, extra, err := st.prepareArgs(args)
 	if err != nil {
@@ -538,4 +541,52 @@ func (f *Function) Release() {
 		st.c.Unref(f.ref)
 		f.ref = 0
 	}
+}
+
+// callRefScalar is callRef's fast path when every argument is a scalar: the arguments go
+// into the value buffer without a cgo call and the call is one crossing (capi.CallRef),
+// which also reads heap-free scalar results and restores the stack. ok is false when an
+// argument is not a scalar (the caller takes the general path; nothing was done).
+func (st *state) callRefScalar(ref int32, args []any) (out []any, err error, ok bool) {
+	nbytes := 0
+	for _, a := range args {
+		if !isScalar(a) {
+			return nil, nil, false
+		}
+		nbytes += scalarBytes(a)
+	}
+	if !st.c.Reserve(len(args), nbytes+1) {
+		return nil, newError(KindMemory, "luau: not enough memory for arguments"), true
+	}
+	vals := st.c.Vals(len(args))
+	if nbytes > 0 {
+		buf := st.c.Bytes()
+		off := 0
+		for i, a := range args {
+			setScalar(&vals[i], a, buf, &off)
+		}
+	} else {
+		for i, a := range args {
+			setScalar(&vals[i], a, nil, nil)
+		}
+	}
+	base, nres, nread, restored, stage, rc := st.c.CallRef(ref, len(args))
+	if rc != capi.OK {
+		if stage == 1 {
+			return nil, newError(kindOf(rc), "luau: cannot push function (status %d)", rc), true
+		}
+		return nil, st.errorFrom(rc), true
+	}
+	if !restored {
+		out, err = st.takeResults(base, nres, nread, base)
+		return out, err, true
+	}
+	if nres == 0 {
+		return nil, nil, true
+	}
+	out = make([]any, nres)
+	for i, v := range st.c.Vals(nres) {
+		out[i], _ = scalarValue(&v)
+	}
+	return out, nil, true
 }

@@ -18,7 +18,6 @@ package capi
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../../../../luau/c
-#cgo LDFLAGS: -L${SRCDIR}/../../../../../target/native -lluau_embed -lstdc++ -lm
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -37,6 +36,7 @@ typedef struct capi_Ext {
 	int32_t vals_cap;
 	char* bytes;        // byte buffer (string arguments copied out of Go memory)
 	size_t bytes_cap;
+	int32_t out[5];     // out-parameters of capi_call_ref (C memory: no Go pointer escapes)
 } capi_Ext;
 
 extern int32_t capiGoDispatch(uint64_t state_id, luaw_Call* call);
@@ -124,6 +124,54 @@ static int32_t capi_push_and_pcall(luaw_State* S, capi_Ext* e, int32_t nargs, in
 	if (rc != LUAW_OK) return rc;
 	*nres = luaw_gettop(S) - base;
 	if (*nres > 0 && *nres <= e->vals_cap && luaw_read_values(S, base + 1, *nres, e->vals) == LUAW_OK) *nread = *nres;
+	return rc;
+}
+
+// The host -> Luau call of a Function in one crossing: luaw_push_ref, luaw_push_values of
+// the first nargs values of e->vals, luaw_pcall, luaw_read_values of the results. On failure
+// the stack is restored to its top at entry (*base) and *stage says what failed (1: the
+// reference, 2: the arguments, 3: the call). On success, when every result is a scalar that
+// lives outside the Luau heap (nil, boolean, number, integer, vector), the stack is restored
+// as well and *restored = 1: the caller then needs no further crossing.
+// S and e come as integers: both are C pointers, and pointer arguments would cost a
+// cgocheck (cgoCheckPointer) per call on this hot path.
+static int32_t capi_call_ref(uintptr_t s, uintptr_t ext, int32_t ref, int32_t nargs) {
+	luaw_State* S = (luaw_State*)s;
+	capi_Ext* e = (capi_Ext*)ext;
+	int32_t* base = &e->out[0];
+	int32_t* nres = &e->out[1];
+	int32_t* nread = &e->out[2];
+	int32_t* restored = &e->out[3];
+	int32_t* stage = &e->out[4];
+	int32_t b = luaw_gettop(S);
+	*base = b;
+	*nres = 0;
+	*nread = 0;
+	*restored = 0;
+	*stage = 1;
+	int32_t rc = luaw_push_ref(S, ref);
+	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
+	*stage = 2;
+	rc = luaw_push_values(S, e->vals, nargs, &e->err);
+	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
+	*stage = 3;
+	rc = luaw_pcall(S, nargs, LUAW_MULTRET, &e->err);
+	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
+	*stage = 0;
+	int32_t n = luaw_gettop(S) - b;
+	*nres = n;
+	if (n == 0) { *restored = 1; return rc; }
+	if (n > e->vals_cap || luaw_read_values(S, b + 1, n, e->vals) != LUAW_OK) return rc;
+	*nread = n;
+	for (int32_t i = 0; i < n; ++i) {
+		switch (e->vals[i].type) {
+		case LUAW_TNIL: case LUAW_TBOOLEAN: case LUAW_TNUMBER: case LUAW_TINTEGER: case LUAW_TVECTOR:
+			continue;
+		}
+		return rc;
+	}
+	luaw_settop(S, b);
+	*restored = 1;
 	return rc;
 }
 
@@ -389,9 +437,25 @@ func (st *State) PCall(nargs, nresults int) int32 {
 }
 
 // Reserve makes the value buffer hold nvals values and the byte buffer nbytes bytes.
-// Slices from Vals / Bytes taken before are invalid afterwards.
+// Slices from Vals / Bytes taken before are invalid afterwards. No cgo call when they fit.
 func (st *State) Reserve(nvals, nbytes int) bool {
+	if nvals <= int(st.e.vals_cap) && nbytes <= int(st.e.bytes_cap) {
+		return true
+	}
 	return C.capi_reserve(st.e, C.int32_t(nvals), C.size_t(nbytes)) != 0
+}
+
+// CallRef calls the function held by ref with the first nargs values of the value buffer
+// in one crossing (capi_call_ref). base is the stack top at entry. On failure the stack is
+// back at base and stage tells what failed (1: ref, 2: arguments, 3: the call). On
+// success, restored reports that every result was a heap-free scalar, already read into
+// the value buffer (nread == nres), and the stack is back at base; otherwise the results
+// stay on the stack above base, as in PushAndPCall.
+func (st *State) CallRef(ref int32, nargs int) (base, nres, nread int, restored bool, stage int, status int32) {
+	rc := int32(C.capi_call_ref(C.uintptr_t(uintptr(unsafe.Pointer(st.s))), C.uintptr_t(uintptr(unsafe.Pointer(st.e))),
+		C.int32_t(ref), C.int32_t(nargs)))
+	o := &st.e.out
+	return int(o[0]), int(o[1]), int(o[2]), o[3] != 0, int(o[4]), rc
 }
 
 // Vals is a view of the first n values of the value buffer (C memory).
