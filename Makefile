@@ -63,7 +63,7 @@ matrix: native
 
 lint: header-check
 
-test: header-check tools-test cpp-test cpp-asan go-test rust-test matrix
+test: header-check bazel-check tools-test cpp-test cpp-asan go-test rust-test matrix
 	@echo "make test: all suites passed"
 
 demo: native
