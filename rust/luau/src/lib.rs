@@ -13,6 +13,12 @@
 //! # Ok::<(), luau::Error>(())
 //! ```
 //!
+//! Host functions come in two forms: [`State::register_func`] takes a closure over the raw
+//! [`CallContext`] (arguments borrowed from Luau, results written into C memory: one
+//! crossing per call), and [`State::register`] takes a typed closure whose parameters and
+//! results convert automatically (see [`typed`]). Rust types become Luau userdata with
+//! methods, fields and operators through [`UserData`] (see [`userdata`]).
+//!
 //! # The boundary
 //!
 //! No Luau error ever unwinds through a Rust frame. A script's call of a host function goes
