@@ -10,6 +10,7 @@
 #![allow(unsafe_code)] // one `unsafe impl`, justified on OwnerThreadOnly
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
@@ -18,8 +19,30 @@ use parking_lot::RwLock;
 
 use crate::function::HostFn;
 
-static REGISTRY: LazyLock<RwLock<HashMap<u64, Entry>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+/// Function ids are sequential integers: hashing them with SipHash would cost more than the
+/// rest of the lookup. A multiplicative hash spreads them well enough (no untrusted keys).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Map = HashMap<u64, Entry, BuildHasherDefault<IdHasher>>;
+
+static REGISTRY: LazyLock<RwLock<Map>> = LazyLock::new(|| RwLock::new(Map::default()));
 static NEXT_FUNCTION_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_STATE_KEY: AtomicU64 = AtomicU64::new(1);
 
