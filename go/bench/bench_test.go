@@ -274,6 +274,7 @@ func BenchmarkLuau(b *testing.B) {
 			return nil
 		})
 	})
+	b.Run("call_with_args_typed", benchCallWithArgsTyped) // typed_bench_test.go
 	b.Run("call_return_string", func(b *testing.B) {
 		scriptBench(b, scriptString, projString16, FloorString16, glString16, luarString16, expect(str16))
 	})
