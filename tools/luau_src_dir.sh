@@ -9,8 +9,13 @@ cargo metadata --locked --format-version 1 --manifest-path "$root/Cargo.toml" 2>
   python3 -c '
 import json, os, sys
 meta = json.load(sys.stdin)
-pkgs = [p for p in meta["packages"] if p["name"] == "luau0-src"]
-if len(pkgs) != 1:
-    sys.exit("luau_src_dir: expected exactly one luau0-src in Cargo.lock, found %d" % len(pkgs))
-print(os.path.join(os.path.dirname(pkgs[0]["manifest_path"]), "luau"))
+# The luau0-src that luau-embed itself builds from (a benchmark peer may pin another one).
+by_id = {p["id"]: p for p in meta["packages"]}
+node = next((n for n in meta["resolve"]["nodes"] if by_id[n["id"]]["name"] == "luau-embed"), None)
+if node is None:
+    sys.exit("luau_src_dir: luau-embed is not in the workspace")
+deps = [by_id[d["pkg"]] for d in node["deps"] if by_id[d["pkg"]]["name"] == "luau0-src"]
+if len(deps) != 1:
+    sys.exit("luau_src_dir: luau-embed must depend on exactly one luau0-src, found %d" % len(deps))
+print(os.path.join(os.path.dirname(deps[0]["manifest_path"]), "luau"))
 '
