@@ -74,43 +74,60 @@ inline void push_result(luaw_State* S, lua_State* L, const luaw_Value* v, int fr
 
 namespace luaw {
 
+HostFrame::HostFrame(luaw_State* S)
+    : results(LUAW_INLINE_RESULTS)
+    , scratch(256)
+{
+    std::memset(&call, 0, sizeof(call));
+    call.state = S;
+    call.args = args.data();
+    call.results = results.data();
+    call.results_cap = (int32_t)results.size();
+    call.scratch = scratch.data();
+    call.scratch_cap = scratch.size();
+}
+
+// The dispatcher of a state nobody installed one on: every host function call fails.
+int32_t missing_dispatch(uintptr_t, luaw_Call* call)
+{
+    static const char msg[] = "no host dispatcher installed";
+    call->error_message = msg;
+    call->error_message_len = sizeof(msg) - 1;
+    return LUAW_CB_ERROR;
+}
+
 extern "C" int trampoline(lua_State* L)
 {
-    luaw_State* S = from_lua(L);
-    uint64_t function_id = reinterpret_cast<uintptr_t>(lua_tolightuserdatatagged(L, lua_upvalueindex(1), kFunctionIdTag));
-    size_t name_len = 0;
-    const char* name = lua_tolstring(L, lua_upvalueindex(2), &name_len);
-    if (S->dispatch == nullptr)
-        raise_wrapper_error(S, L, "no host dispatcher installed for function '%s' (%d)", name, 0);
-
+    // Hot path: read the per-state data and the closure's two upvalues (function id, name)
+    // straight from the VM's structures; only trampoline closures made by
+    // luaw_push_function reach here, so their layout is known.
+    luaw_State* S = static_cast<luaw_State*>(L->global->cb.userdata);
+    const TValue* upvalues = clvalue(L->ci->func)->c.upvals;
+    const uint64_t function_id = reinterpret_cast<uintptr_t>(pvalue(&upvalues[0]));
+    const TString* name_string = tsvalue(&upvalues[1]);
+    const char* name = getstr(name_string);
+    const size_t name_len = name_string->len;
     const int depth = S->host_depth;
     if (depth >= (int)S->frames.size())
-        S->frames.emplace_back(new HostFrame()); // bad_alloc becomes a Luau error in EH mode
+        S->frames.emplace_back(new HostFrame(S)); // bad_alloc becomes a Luau error in EH mode
     HostFrame& frame = *S->frames[depth];
+    luaw_Call& call = frame.call;
 
-    const int nargs = lua_gettop(L);
+    const int nargs = (int)(L->top - L->base);
     if ((int)frame.args.size() < nargs)
+    {
         frame.args.resize(nargs);
-    if (frame.results.size() < LUAW_INLINE_RESULTS)
-        frame.results.resize(LUAW_INLINE_RESULTS);
-    if (frame.scratch.size() < 256)
-        frame.scratch.resize(256);
+        call.args = frame.args.data();
+    }
     for (int i = 0; i < nargs; ++i)
-        read_value(L, i + 1, &frame.args[i]);
+        read_slot(L->base + i, i + 1, &frame.args[i]);
 
-    luaw_Call call;
-    call.state = S;
     call.function_id = function_id;
     call.name = name;
     call.name_len = name_len;
-    call.args = frame.args.data();
     call.nargs = nargs;
-    call.results = frame.results.data();
     call.nresults = 0;
-    call.results_cap = (int32_t)frame.results.size();
-    call.scratch = frame.scratch.data();
     call.scratch_len = 0;
-    call.scratch_cap = frame.scratch.size();
     call.error_message = nullptr;
     call.error_message_len = 0;
     call.error_token = 0;
@@ -128,8 +145,9 @@ extern "C" int trampoline(lua_State* L)
         const int n = call.nresults;
         if (n < 0 || n > call.results_cap)
             raise_wrapper_error(S, L, "host function '%s' returned a bad result count %d", name, n);
-        const int frame_top = lua_gettop(L);
-        lua_rawcheckstack(L, n);
+        const int frame_top = (int)(L->top - L->base);
+        if (L->top + n > L->ci->top) // a C function is guaranteed LUA_MINSTACK free slots
+            lua_rawcheckstack(L, n);
         for (int i = 0; i < n; ++i)
             push_result(S, L, &call.results[i], frame_top, name);
         return n;
@@ -142,8 +160,10 @@ extern "C" int trampoline(lua_State* L)
     }
     if (!S->panicking)
     {
-        // The first panic: remember it until the outermost call returns.
+        // The first panic: remember it until the outermost call returns, and stop the
+        // script at its next safepoint (the interrupt is installed only while panicking).
         S->panicking = true;
+        lua_callbacks(L)->interrupt = panic_interrupt;
         S->panic_token = call.error_token;
         S->panic_message.assign("host function '");
         S->panic_message.append(name, name_len);
@@ -158,14 +178,25 @@ extern "C" int trampoline(lua_State* L)
 
 } // namespace luaw
 
+// The frame that owns call (a call is only valid while its host function runs).
+static HostFrame* frame_of(luaw_Call* call)
+{
+    for (const auto& frame : call->state->frames)
+        if (&frame->call == call)
+            return frame.get();
+    return nullptr;
+}
+
 extern "C" int32_t luaw_call_reserve_results(luaw_Call* call, int32_t n) noexcept
 {
     if (call == nullptr || call->state == nullptr || n < 0)
         return LUAW_ERRARG;
     if (n <= call->results_cap)
         return LUAW_OK;
-    luaw_State* S = call->state;
-    HostFrame& frame = *S->frames[S->host_depth - 1];
+    HostFrame* found = frame_of(call);
+    if (found == nullptr)
+        return LUAW_ERRARG;
+    HostFrame& frame = *found;
     try
     {
         frame.results.resize(n);
@@ -185,8 +216,10 @@ extern "C" int32_t luaw_call_reserve_scratch(luaw_Call* call, size_t n) noexcept
         return LUAW_ERRARG;
     if (call->scratch_cap - call->scratch_len >= n)
         return LUAW_OK;
-    luaw_State* S = call->state;
-    HostFrame& frame = *S->frames[S->host_depth - 1];
+    HostFrame* found = frame_of(call);
+    if (found == nullptr)
+        return LUAW_ERRARG;
+    HostFrame& frame = *found;
     char* old_base = frame.scratch.data();
     const size_t old_cap = frame.scratch.size();
     try

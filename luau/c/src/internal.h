@@ -35,6 +35,8 @@ struct HostUserdata {
     uint32_t type_id;
 };
 
+// Fills v from the stack slot o at absolute index idx: the trampoline's fast path.
+void read_slot(const TValue* o, int idx, luaw_Value* v);
 // Fills v from the value at idx (scalars by value, strings borrowed, host userdata by
 // handle, everything else by type and index). Never raises.
 void read_value(lua_State* L, int idx, luaw_Value* v);
@@ -48,6 +50,9 @@ struct HostFrame {
     std::vector<luaw_Value> args;
     std::vector<luaw_Value> results;
     std::vector<char> scratch;
+    luaw_Call call; // persistent: the trampoline writes only the fields that change per call
+
+    explicit HostFrame(luaw_State* S);
 };
 
 } // namespace luaw
@@ -61,7 +66,7 @@ struct luaw_State {
     size_t memory_limit = 0;
     bool relax_limit = false; // lets a host error message be pushed at the limit
 
-    luaw_Dispatch dispatch = nullptr;
+    luaw_Dispatch dispatch = nullptr; // set to missing_dispatch by luaw_new
     uintptr_t host_ctx = 0;
     int32_t host_depth = 0; // host functions currently running
 
@@ -124,5 +129,7 @@ int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host
 int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err);
 
 extern "C" int trampoline(lua_State* L);
+void panic_interrupt(lua_State* L, int gc);
+int32_t missing_dispatch(uintptr_t host_ctx, luaw_Call* call);
 
 } // namespace luaw

@@ -59,6 +59,7 @@ static void end_outermost(luaw_State* S, int status)
 {
     S->panicking = false;
     S->raise_token = 0;
+    lua_callbacks(S->L)->interrupt = nullptr;
     // Luau has no emergency GC: after running out of memory, collect before the next use.
     if (status == LUAW_ERRMEM && protect(S->L, [](lua_State* L) { lua_gc(L, LUA_GCCOLLECT, 0); }) != LUA_OK)
         lua_pop(S->L, 1);

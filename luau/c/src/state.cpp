@@ -29,9 +29,14 @@ void* budget_alloc(void* ud, void* ptr, size_t osize, size_t nsize)
     return block;
 }
 
+} // namespace
+
+namespace luaw {
+
 // A panic stays raised: at every safepoint the script is stopped again, so a script whose
 // pcall swallowed the panic cannot keep running. Errors only at gc < 0 (outside GC steps).
-void interrupt(lua_State* L, int gc)
+// Installed only while a panic is pending: an interrupt costs every call and loop step.
+void panic_interrupt(lua_State* L, int gc)
 {
     if (gc >= 0)
         return;
@@ -42,6 +47,10 @@ void interrupt(lua_State* L, int gc)
     lua_pushlstring(L, S->panic_message.data(), S->panic_message.size());
     lua_error(L);
 }
+
+} // namespace luaw
+
+namespace {
 
 // Message handler of luaw_pcall: records the traceback in C++ memory (nothing is allocated
 // on the Luau heap, so it also works for out-of-memory errors) and keeps the error value.
@@ -149,6 +158,7 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
     if (S == nullptr)
         return fail(LUAW_ERRMEM);
     S->memory_limit = opts ? opts->memory_limit : 0;
+    S->dispatch = missing_dispatch;
     const bool open_libs = opts ? opts->open_libs != 0 : true;
 
     // The budget applies to scripts, not to the base libraries.
@@ -162,7 +172,6 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
     S->L = L;
     S->current = L;
     lua_callbacks(L)->userdata = S;
-    lua_callbacks(L)->interrupt = interrupt;
     S->raise_token = 0;
 
     int rc = protect(L, [&](lua_State* L) {
@@ -191,7 +200,7 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
     try
     {
         S->frames.reserve(8);
-        S->frames.emplace_back(new HostFrame());
+        S->frames.emplace_back(new HostFrame(S));
     }
     catch (...)
     {
@@ -243,7 +252,7 @@ extern "C" void luaw_set_dispatch(luaw_State* S, luaw_Dispatch dispatch, uintptr
 {
     if (S == nullptr)
         return;
-    S->dispatch = dispatch;
+    S->dispatch = dispatch ? dispatch : missing_dispatch;
     S->host_ctx = host_ctx;
 }
 
