@@ -61,6 +61,14 @@ matrix: native
 	@$(CARGO) test --quiet --locked -p luau-embed --test matrix >target/matrix/rust.log 2>&1 || true
 	@python3 tools/matrix_parity.py
 
+## bench: Go and Rust suites side by side with the floor and the peers; BENCH_QUICK=1 for a
+## short run. Writes target/bench/summary.json, summary.md and ratios.svg, prints the table.
+bench: native
+	@mkdir -p target/bench
+	@tools/bench/go_bench.sh
+	@tools/bench/rust_bench.sh
+	@python3 tools/bench_report.py --require go,rust
+
 lint: header-check
 
 test: header-check bazel-check tools-test cpp-test cpp-asan go-test rust-test matrix
