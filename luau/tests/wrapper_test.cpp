@@ -381,6 +381,21 @@ TEST_F(Wrapper, BadStackIndexIsAStatus)
     EXPECT_EQ(luaw_gettop(S), 0);
 }
 
+TEST_F(Wrapper, WrapperErrorAfterACaughtHostErrorIsNotTheHosts)
+{
+    // Requirement: an error the trampoline raises for a bad result (not the host's error)
+    // is a runtime error even right after a host error was caught.
+    reg("fail", [](luaw_Call* call) { return TestHost::fail(call, "caught", 8); });
+    reg("weird", [](luaw_Call* call) {
+        call->results[0].type = 42;
+        call->nresults = 1;
+        return LUAW_CB_OK;
+    });
+    ASSERT_EQ(run("pcall(fail)\nweird()"), LUAW_ERRRUN);
+    EXPECT_EQ(err.host_token, 0u);
+    EXPECT_NE(message().find("unsupported type 42"), std::string::npos) << message();
+}
+
 TEST_F(Wrapper, HostReturningABadStackIndexIsALuauError)
 {
     reg("bad", [](luaw_Call* call) {

@@ -37,37 +37,11 @@ namespace {
 // Pushes one result. Raises (fine: only Luau/C++ frames are below) on OOM or a bad index.
 inline void push_result(luaw_State* S, lua_State* L, const luaw_Value* v, int frame_top, const char* name)
 {
-    switch (v->type)
-    {
-    case LUAW_TNIL:
-        lua_pushnil(L);
-        break;
-    case LUAW_TBOOLEAN:
-        lua_pushboolean(L, v->u.boolean);
-        break;
-    case LUAW_TNUMBER:
-        lua_pushnumber(L, v->u.number);
-        break;
-    case LUAW_TINTEGER:
-        lua_pushinteger64(L, v->u.integer);
-        break;
-    case LUAW_TSTRING:
-        lua_pushlstring(L, v->u.string.ptr, v->u.string.len);
-        break;
-    case LUAW_TVECTOR:
-        lua_pushvector(L, v->u.vector[0], v->u.vector[1], v->u.vector[2]);
-        break;
-    case LUAW_TUSERDATA:
-        push_host_userdata(S, L, v->u.userdata.type_id, v->u.userdata.handle);
-        break;
-    case LUAW_TSTACK:
-        if (v->stack_index < 1 || v->stack_index > frame_top)
-            raise_wrapper_error(S, L, "host function '%s' returned an invalid stack index %d", name, (int)v->stack_index);
-        lua_pushvalue(L, v->stack_index);
-        break;
-    default:
-        raise_wrapper_error(S, L, "host function '%s' returned a value of unsupported type %d", name, (int)v->type);
-    }
+    if (v->type != LUAW_TSTACK)
+        return push_scalar(S, L, v);
+    if (v->stack_index < 1 || v->stack_index > frame_top)
+        raise_wrapper_error(S, L, "host function '%s' returned an invalid stack index %d", name, (int)v->stack_index);
+    lua_pushvalue(L, v->stack_index);
 }
 
 } // namespace
@@ -138,6 +112,7 @@ extern "C" int trampoline(lua_State* L)
     const int32_t rc = S->dispatch(S->host_ctx, &call); // the only place host code runs
     S->host_depth = depth;
     S->current = saved_current;
+    S->raise_token = 0; // any raise below but the host's own error is not the host's
 
     // From here on the host frames are gone: raising is safe.
     if (rc == LUAW_CB_OK && !S->panicking)

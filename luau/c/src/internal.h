@@ -40,6 +40,8 @@ void read_slot(const TValue* o, int idx, luaw_Value* v);
 // Fills v from the value at idx (scalars by value, strings borrowed, host userdata by
 // handle, everything else by type and index). Never raises.
 void read_value(lua_State* L, int idx, luaw_Value* v);
+// Pushes a value carried by value (not LUAW_TSTACK); raises on OOM or an unknown type.
+void push_scalar(luaw_State* S, lua_State* L, const luaw_Value* v);
 // Pushes a new host userdata of type_id; raises on an unknown type or out of memory.
 void push_host_userdata(luaw_State* S, lua_State* L, uint32_t type_id, uint64_t handle);
 void host_userdata_destructor(lua_State* L, void* block);

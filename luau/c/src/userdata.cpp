@@ -57,43 +57,36 @@ void read_slot(const TValue* o, int idx, luaw_Value* v)
 
 void read_value(lua_State* L, int idx, luaw_Value* v)
 {
-    int t = lua_type(L, idx);
-    v->type = t;
-    v->stack_index = idx;
-    switch (t)
+    read_slot(L->base + (idx - 1), idx, v); // idx is a valid absolute index (callers check)
+}
+
+void push_scalar(luaw_State* S, lua_State* L, const luaw_Value* v)
+{
+    switch (v->type)
     {
-    case LUA_TBOOLEAN:
-        v->u.boolean = lua_toboolean(L, idx);
+    case LUAW_TNIL:
+        lua_pushnil(L);
         break;
-    case LUA_TNUMBER:
-        v->u.number = lua_tonumber(L, idx);
+    case LUAW_TBOOLEAN:
+        lua_pushboolean(L, v->u.boolean);
         break;
-    case LUA_TINTEGER:
-        v->u.integer = lua_tointeger64(L, idx, nullptr);
+    case LUAW_TNUMBER:
+        lua_pushnumber(L, v->u.number);
         break;
-    case LUA_TSTRING:
-        v->u.string.ptr = lua_tolstring(L, idx, &v->u.string.len);
+    case LUAW_TINTEGER:
+        lua_pushinteger64(L, v->u.integer);
         break;
-    case LUA_TVECTOR:
-    {
-        const float* f = lua_tovector(L, idx);
-        v->u.vector[0] = f[0];
-        v->u.vector[1] = f[1];
-        v->u.vector[2] = f[2];
-        v->u.vector[3] = 0.0f;
+    case LUAW_TVECTOR:
+        lua_pushvector(L, v->u.vector[0], v->u.vector[1], v->u.vector[2]);
         break;
-    }
-    case LUA_TUSERDATA:
-    {
-        const HostUserdata* ud = static_cast<const HostUserdata*>(lua_touserdatatagged(L, idx, kHostUserdataTag));
-        v->u.userdata.handle = ud ? ud->handle : 0;
-        v->u.userdata.type_id = ud ? ud->type_id : 0;
+    case LUAW_TSTRING:
+        lua_pushlstring(L, v->u.string.ptr, v->u.string.len);
         break;
-    }
+    case LUAW_TUSERDATA:
+        push_host_userdata(S, L, v->u.userdata.type_id, v->u.userdata.handle);
+        break;
     default:
-        v->u.userdata.handle = 0;
-        v->u.userdata.type_id = 0;
-        break;
+        luaL_error(L, "value of unsupported type %d", (int)v->type);
     }
 }
 

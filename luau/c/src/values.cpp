@@ -40,33 +40,10 @@ int32_t bad(luaw_State* S, luaw_Error* err, const char* what)
 
 void push_value(luaw_State* S, lua_State* L, const luaw_Value* v)
 {
-    switch (v->type)
-    {
-    case LUAW_TNIL:
-        lua_pushnil(L);
-        break;
-    case LUAW_TBOOLEAN:
-        lua_pushboolean(L, v->u.boolean);
-        break;
-    case LUAW_TNUMBER:
-        lua_pushnumber(L, v->u.number);
-        break;
-    case LUAW_TINTEGER:
-        lua_pushinteger64(L, v->u.integer);
-        break;
-    case LUAW_TVECTOR:
-        lua_pushvector(L, v->u.vector[0], v->u.vector[1], v->u.vector[2]);
-        break;
-    case LUAW_TSTRING:
-        lua_pushlstring(L, v->u.string.ptr, v->u.string.len);
-        break;
-    case LUAW_TUSERDATA:
-        push_host_userdata(S, L, v->u.userdata.type_id, v->u.userdata.handle);
-        break;
-    default: // LUAW_TSTACK, validated by the caller
-        lua_pushvalue(L, v->stack_index);
-        break;
-    }
+    if (v->type == LUAW_TSTACK)
+        lua_pushvalue(L, v->stack_index); // validated by the caller
+    else
+        push_scalar(S, L, v);
 }
 
 } // namespace
