@@ -10,7 +10,6 @@ package bench
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../luau/c
-#cgo LDFLAGS: -L${SRCDIR}/../../target/native -lluau_embed -lstdc++ -lm
 #include <stdlib.h>
 #include "luau_bench_floor.h"
 
