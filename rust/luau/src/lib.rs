@@ -67,6 +67,7 @@ mod compile;
 mod error;
 mod ffi;
 mod function;
+mod macros;
 mod registry;
 mod state;
 pub mod typed;
@@ -77,6 +78,15 @@ pub use compile::{compile, Bytecode, CompileOptions};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use ffi::{build_info, BuildInfo};
 pub use function::{CallContext, IntoResults, Key, Table};
+pub use macros::{
+    function, methods, FieldInfo, FunctionInfo, HostFunction, MethodInfo, MethodKind, ParamInfo,
+    TypeInfo, UserDataMethods, UserDataType,
+};
+#[doc(hidden)]
+pub use macros::__private;
+/// Derives [`UserData`](trait@UserData) (and [`UserDataType`]) for a struct or enum; see the
+/// crate docs' *Macros* section.
+pub use macros::UserData;
 pub use registry::{registry_len, registry_len_for};
 pub use state::{Function, RegistryKey, State, StateOptions};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};

@@ -29,7 +29,7 @@
 
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell, RefMut};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
 
@@ -61,6 +61,28 @@ pub struct UserDataRegistry<T> {
     pub(crate) metas: Vec<(String, Member)>,
     getters: HashMap<String, Getter<T>>,
     setters: HashMap<String, Setter<T>>,
+    /// `__index` / `__newindex` metamethods: consulted after fields and methods.
+    index_fallback: Option<Member>,
+    newindex_fallback: Option<Member>,
+}
+
+/// The fields, method names and `__index` fallback the `__index` handler reads.
+pub(crate) struct Getters<T> {
+    map: HashMap<String, Getter<T>>,
+    methods: HashSet<String>,
+    fallback: Option<Member>,
+}
+
+impl<T> Getters<T> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &String> {
+        self.map.keys()
+    }
+}
+
+/// The setters and `__newindex` fallback the `__newindex` handler reads.
+pub(crate) struct Setters<T> {
+    map: HashMap<String, Setter<T>>,
+    fallback: Option<Member>,
 }
 
 impl<T> fmt::Debug for UserDataRegistry<T> {
@@ -126,6 +148,33 @@ impl<T: UserData> UserDataRegistry<T> {
             metas: Vec::new(),
             getters: HashMap::new(),
             setters: HashMap::new(),
+            index_fallback: None,
+            newindex_fallback: None,
+        }
+    }
+
+    /// Adds a metamethod; `__index` / `__newindex` become the fallbacks of the handlers that
+    /// serve fields and methods.
+    fn push_meta(&mut self, name: &str, member: Member) {
+        match name {
+            "__index" => self.index_fallback = Some(member),
+            "__newindex" => self.newindex_fallback = Some(member),
+            _ => self.metas.push((name.to_owned(), member)),
+        }
+    }
+
+    /// Adds a member whose wrapper takes the raw call context (what `#[luau::methods]`
+    /// generates: it converts the arguments itself, `self` included).
+    #[doc(hidden)]
+    pub fn __add_member<F>(&mut self, kind: crate::macros::MethodKind, name: &str, f: F)
+    where
+        F: Fn(&mut CallContext<'_>) -> Result<()> + 'static,
+    {
+        use crate::macros::MethodKind as K;
+        match kind {
+            K::Function | K::Constructor => self.functions.push((name.to_owned(), wrap(f))),
+            K::Method | K::MethodMut => self.methods.push((name.to_owned(), wrap(f))),
+            K::Meta | K::MetaMut | K::MetaFunction => self.push_meta(name, wrap(f)),
         }
     }
 
@@ -173,17 +222,37 @@ impl<T: UserData> UserDataRegistry<T> {
         ));
     }
 
-    /// A metamethod (`__add`, `__eq`, `__lt`, `__len`, `__tostring`, ...) taking `self` and
-    /// the other operands. Named by the metamethod in messages (`bad argument #2 to
-    /// '__add' (Vec3 expected, got number)`). `__index` and `__newindex` are reserved for
-    /// methods and fields.
+    /// A metamethod (`__add`, `__eq`, `__lt`, `__len`, `__tostring`, `__call`, ...) taking
+    /// `self` and the other operands. Named by the metamethod in messages (`bad argument #2
+    /// to '__add' (Vec3 expected, got number)`).
+    ///
+    /// `__index` (`self, key`) and `__newindex` (`self, key, value`) are fallbacks: fields and
+    /// methods are looked up first; the fallback serves the other keys (a read-only field
+    /// stays read-only).
     pub fn add_meta_method<A, R, F>(&mut self, name: &str, f: F)
     where
         A: FromArgs,
         R: IntoReturn,
         F: Fn(&T, A) -> R + 'static,
     {
-        self.metas.push((name.to_owned(), method(f)));
+        self.push_meta(name, method(f));
+    }
+
+    /// A metamethod taking all operands as arguments (none of them need be `self`): e.g.
+    /// `__concat` for `"x" .. v` as well as `v .. "x"`.
+    pub fn add_meta_function<A, R, F>(&mut self, name: &str, f: F)
+    where
+        A: FromArgs,
+        R: IntoReturn,
+        F: Fn(A) -> R + 'static,
+    {
+        self.push_meta(
+            name,
+            wrap(move |ctx| {
+                let args = A::from_args(ctx, 0)?;
+                f(args).into_return(ctx)
+            }),
+        );
     }
 
     /// A readable field `v.name`.
@@ -214,32 +283,41 @@ impl<T: UserData> UserDataRegistry<T> {
         );
     }
 
-    /// The `__index` handler: fields, then methods (from the methods table at `methods_ref`).
-    pub(crate) fn index_handler(getters: HashMap<String, Getter<T>>, methods_ref: i32) -> Member {
+    /// The `__index` handler: fields, then methods (from the methods table at `methods_ref`),
+    /// then the type's own `__index`, if any.
+    pub(crate) fn index_handler(getters: Getters<T>, methods_ref: i32) -> Member {
         wrap(move |ctx| {
             let this = ctx.userdata::<T>(0)?;
-            let Some(key) = ctx.arg(1).as_bytes() else {
-                return ctx.push_nil();
-            };
-            let key = String::from_utf8_lossy(key);
-            if let Some(get) = getters.get(key.as_ref()) {
-                let value = this.borrow();
-                return get(&value, ctx);
+            if let Some(key) = ctx.arg(1).as_bytes() {
+                let key = String::from_utf8_lossy(key);
+                if let Some(get) = getters.map.get(key.as_ref()) {
+                    let value = this.borrow();
+                    return get(&value, ctx);
+                }
+                if getters.fallback.is_none() || getters.methods.contains(key.as_ref()) {
+                    return ctx.push_ref_field(methods_ref, key.as_bytes());
+                }
             }
-            ctx.push_ref_field(methods_ref, key.as_bytes())
+            drop(this);
+            match &getters.fallback {
+                Some(fallback) => fallback(ctx),
+                None => ctx.push_nil(),
+            }
         })
     }
 
     /// The `__newindex` handler: setters, else read-only / unknown field errors.
-    pub(crate) fn newindex_handler(
-        setters: HashMap<String, Setter<T>>,
-        readable: Vec<String>,
-    ) -> Member {
+    pub(crate) fn newindex_handler(setters: Setters<T>, readable: Vec<String>) -> Member {
         wrap(move |ctx| {
             let this = ctx.userdata::<T>(0)?;
             let key = String::from_utf8_lossy(ctx.arg(1).as_bytes().unwrap_or_default());
-            let Some(set) = setters.get(key.as_ref()) else {
-                let message = if readable.iter().any(|r| *r == key) {
+            let Some(set) = setters.map.get(key.as_ref()) else {
+                let read_only = readable.iter().any(|r| *r == key);
+                if let (Some(fallback), false) = (&setters.fallback, read_only) {
+                    drop(this);
+                    return fallback(ctx);
+                }
+                let message = if read_only {
                     format!("field '{key}' of {} is read-only", T::NAME)
                 } else {
                     format!("{} has no field '{key}'", T::NAME)
@@ -258,14 +336,17 @@ impl<T: UserData> UserDataRegistry<T> {
     }
 
     /// Splits off what the `__index` / `__newindex` handlers need.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn take_fields(
-        &mut self,
-    ) -> (HashMap<String, Getter<T>>, HashMap<String, Setter<T>>) {
-        (
-            std::mem::take(&mut self.getters),
-            std::mem::take(&mut self.setters),
-        )
+    pub(crate) fn take_fields(&mut self) -> (Getters<T>, Setters<T>) {
+        let getters = Getters {
+            map: std::mem::take(&mut self.getters),
+            methods: self.methods.iter().map(|(name, _)| name.clone()).collect(),
+            fallback: self.index_fallback.take(),
+        };
+        let setters = Setters {
+            map: std::mem::take(&mut self.setters),
+            fallback: self.newindex_fallback.take(),
+        };
+        (getters, setters)
     }
 }
 

@@ -1,0 +1,41 @@
+//! Procedural macros of luau-embed. Use them through the `luau` crate, which re-exports them:
+//! `#[luau::function]`, `#[derive(luau::UserData)]` and `#[luau::methods]` (documented there,
+//! with runnable examples).
+//!
+//! Every option is either wired into the generated code or rejected with a compile error:
+//! nothing is silently ignored. The generated code names the runtime crate as `::luau`.
+
+use proc_macro::TokenStream;
+
+mod attrs;
+mod derive;
+mod function;
+mod methods;
+mod wrapper;
+
+/// Makes a free function callable from Luau: keeps the function as written and adds a
+/// companion type of the same name implementing `luau::HostFunction` (register it with
+/// `state.register_function::<name>()`).
+///
+/// Options: `#[luau::function(name = "luau_name")]`.
+#[proc_macro_attribute]
+pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
+    function::expand(attr.into(), item.into()).into()
+}
+
+/// Exposes the functions of an inherent `impl` block of a userdata type to Luau: `&self` and
+/// `&mut self` methods as `v:name()`, other functions in the type's global table, with
+/// `#[luau(constructor)]`, `#[luau(meta = "__add")]`, `#[luau(name = "...")]` and
+/// `#[luau(skip)]`.
+#[proc_macro_attribute]
+pub fn methods(attr: TokenStream, item: TokenStream) -> TokenStream {
+    methods::expand(attr.into(), item.into()).into()
+}
+
+/// Implements `luau::UserData` (and `luau::UserDataType`) for a struct or enum: its name,
+/// its fields (readable and writable; `#[luau(readonly)]`, `#[luau(skip)]`,
+/// `#[luau(name = "...")]`) and the methods of its `#[luau::methods]` block, if any.
+#[proc_macro_derive(UserData, attributes(luau))]
+pub fn derive_user_data(input: TokenStream) -> TokenStream {
+    derive::expand(input.into()).into()
+}
