@@ -831,6 +831,65 @@ impl RawState {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Benchmark support (NOT part of the API): the raw C floor of luau/c/luau_bench_floor.h
+// ---------------------------------------------------------------------------------------------
+
+extern "C" {
+    fn luaw_floor_register(s: *mut luaw_State, which: i32, name: *const c_char, len: usize) -> i32;
+    fn luaw_floor_register_many(
+        s: *mut luaw_State,
+        which: i32,
+        prefix: *const c_char,
+        prefix_len: usize,
+        count: i32,
+    ) -> i32;
+    fn luaw_floor_call_ref(s: *mut luaw_State, r: i32, arg: f64, result: *mut f64) -> i32;
+}
+
+/// Benchmark-only entry points to the floor functions compiled into the wrapper (raw
+/// `lua_CFunction`s: no trampoline, no Rust). Used by `rust/bench`; hidden from the docs,
+/// not covered by semver, never needed by an embedder.
+impl RawState {
+    /// `luaw_floor_register`: global `name` = raw C floor function `which`.
+    pub(crate) fn bench_floor_register(&self, which: i32, name: &[u8]) -> Result<(), RawError> {
+        // SAFETY: live state; name is valid for the call (the wrapper copies it into Luau).
+        let status =
+            unsafe { luaw_floor_register(self.s(), which, name.as_ptr().cast(), name.len()) };
+        check_status(status, "luaw_floor_register")
+    }
+
+    /// `luaw_floor_register_many`: globals `<prefix>1 .. <prefix>count` in one C call.
+    pub(crate) fn bench_floor_register_many(
+        &self,
+        which: i32,
+        prefix: &[u8],
+        count: i32,
+    ) -> Result<(), RawError> {
+        // SAFETY: live state; prefix is valid for the call (the wrapper copies it).
+        let status = unsafe {
+            luaw_floor_register_many(self.s(), which, prefix.as_ptr().cast(), prefix.len(), count)
+        };
+        check_status(status, "luaw_floor_register_many")
+    }
+
+    /// `luaw_floor_call_ref`: calls the function held by registry ref `r` with one number
+    /// straight through `lua_pcall`; returns its number result.
+    pub(crate) fn bench_floor_call_ref(&self, r: i32, arg: f64) -> Result<f64, RawError> {
+        let mut result = 0.0;
+        // SAFETY: live state; the wrapper rejects refs <= 0; result is a live local.
+        let status = unsafe { luaw_floor_call_ref(self.s(), r, arg, &mut result) };
+        check_status(status, "luaw_floor_call_ref").map(|()| result)
+    }
+}
+
+/// The floor of `new_state_close`: `luaw_new` (standard libraries) then `luaw_close`, with
+/// no Rust state around it. Benchmark support only.
+pub(crate) fn bench_floor_new_close() -> Result<(), RawError> {
+    let raw = RawState::new(0, true).map_err(|status| RawError::new(status, "luaw_new failed"))?;
+    check_status(raw.close(), "luaw_close")
+}
+
+// ---------------------------------------------------------------------------------------------
 // Values
 // ---------------------------------------------------------------------------------------------
 

@@ -302,6 +302,42 @@ impl State {
     }
 }
 
+/// Benchmark support, NOT part of the API (hidden from the docs, not covered by semver):
+/// `rust/bench` registers the raw C floor functions of `luau/c/luau_bench_floor.h` next to
+/// this crate's host functions, on the same state kind and Luau build. `which` is a
+/// `luaw_FloorFunction`: 0 noop, 1 add, 2 string16, 3 error (`lua_error`), 4 echo_distinct.
+#[doc(hidden)]
+impl State {
+    /// Global `name` = raw C floor function `which` (`luaw_floor_register`).
+    pub fn __bench_register_floor(&self, which: i32, name: &str) -> Result<()> {
+        self.shared
+            .run(|raw| raw.bench_floor_register(which, name.as_bytes()))
+    }
+
+    /// Globals `<prefix>1 ..= <prefix>count` = floor function `which`, in one C call
+    /// (`luaw_floor_register_many`).
+    pub fn __bench_register_floor_many(&self, which: i32, prefix: &str, count: i32) -> Result<()> {
+        self.shared
+            .run(|raw| raw.bench_floor_register_many(which, prefix.as_bytes(), count))
+    }
+
+    /// `luaw_new` + `luaw_close` with no Rust state around them (the floor of creating and
+    /// closing a state).
+    pub fn __bench_floor_new_close() -> Result<()> {
+        ffi::bench_floor_new_close().map_err(Error::from_raw)
+    }
+}
+
+#[doc(hidden)]
+impl Function<'_> {
+    /// Benchmark support, NOT part of the API: calls the function with one number straight
+    /// through `lua_pcall` in C (`luaw_floor_call_ref`) and returns its number result.
+    pub fn __bench_floor_call(&self, arg: f64) -> Result<f64> {
+        self.shared
+            .run(|raw| raw.bench_floor_call_ref(self.reference, arg))
+    }
+}
+
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("State")
