@@ -99,7 +99,10 @@ pub(crate) fn check(
             None if flags.contains(&key.as_str()) => out.flags.push(opt.key),
             Some(v) if values.contains(&key.as_str()) => {
                 if v.value().is_empty() && key != "meta" {
-                    push(syn::Error::new(v.span(), format!("`{key}` must not be empty")));
+                    push(syn::Error::new(
+                        v.span(),
+                        format!("`{key}` must not be empty"),
+                    ));
                 }
                 out.values.push((opt.key, v))
             }
@@ -113,7 +116,10 @@ pub(crate) fn check(
             )),
             _ => push(syn::Error::new(
                 opt.key.span(),
-                format!("unknown luau option `{key}` on {place} (accepted: {})", accepted()),
+                format!(
+                    "unknown luau option `{key}` on {place} (accepted: {})",
+                    accepted()
+                ),
             )),
         }
     }

@@ -33,10 +33,8 @@ fn expand_derive(input: &DeriveInput) -> syn::Result<TokenStream> {
              concrete wrapper type instead)",
         );
     }
-    let type_opts = errors.ok(
-        attrs::luau_opts(&input.attrs)
-            .and_then(|o| attrs::check(o, &[], &["name"], "a userdata type")),
-    );
+    let type_opts = errors.ok(attrs::luau_opts(&input.attrs)
+        .and_then(|o| attrs::check(o, &[], &["name"], "a userdata type")));
     let name = type_opts
         .as_ref()
         .and_then(|o| o.value("name").map(|v| v.value()))

@@ -158,7 +158,10 @@ fn expand_impl(attr: TokenStream, block: &mut ItemImpl) -> syn::Result<TokenStre
         let constructor = opts.flag("constructor");
         let meta = opts.value("meta");
         if let (Some(c), Some(_)) = (constructor, meta) {
-            errors.add(c.span(), "a function is either a constructor or a metamethod, not both");
+            errors.add(
+                c.span(),
+                "a function is either a constructor or a metamethod, not both",
+            );
             continue;
         }
         if let (Some(m), Some(_)) = (meta, opts.value("name")) {
@@ -187,7 +190,9 @@ fn expand_impl(attr: TokenStream, block: &mut ItemImpl) -> syn::Result<TokenStre
                 );
                 continue;
             }
-            let name = opts.value("name").map_or_else(|| "new".to_owned(), |v| v.value());
+            let name = opts
+                .value("name")
+                .map_or_else(|| "new".to_owned(), |v| v.value());
             (quote!(Constructor), name)
         } else {
             let kind = match wrapped.receiver {
@@ -195,7 +200,9 @@ fn expand_impl(attr: TokenStream, block: &mut ItemImpl) -> syn::Result<TokenStre
                 Receiver::Ref => quote!(Method),
                 Receiver::Mut => quote!(MethodMut),
             };
-            let name = opts.value("name").map_or_else(|| rust_name.clone(), |v| v.value());
+            let name = opts
+                .value("name")
+                .map_or_else(|| rust_name.clone(), |v| v.value());
             (kind, name)
         };
         let check = if constructor.is_some() {

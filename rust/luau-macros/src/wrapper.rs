@@ -26,7 +26,7 @@ enum Param {
     /// `&[u8]`, borrowed from Luau for the call.
     Bytes,
     /// `&T` / `&mut T`: a userdata argument of type `T`, borrowed.
-    Userdata { ty: Type, mutable: bool },
+    Userdata { ty: Box<Type>, mutable: bool },
 }
 
 /// A wrapped function.
@@ -42,9 +42,10 @@ pub(crate) struct Wrapped {
 
 impl Wrapped {
     pub fn info(&self, luau_name: &str, rust_name: &str) -> TokenStream {
-        let params = self.params.iter().map(|(name, ty)| {
-            quote!(::luau::ParamInfo { name: #name, ty: #ty })
-        });
+        let params = self
+            .params
+            .iter()
+            .map(|(name, ty)| quote!(::luau::ParamInfo { name: #name, ty: #ty }));
         let returns = &self.returns;
         quote! {
             ::luau::FunctionInfo {
@@ -119,7 +120,7 @@ fn classify(ty: &Type) -> syn::Result<Param> {
             }
             match elem {
                 Type::Path(p) if p.qself.is_none() => Ok(Param::Userdata {
-                    ty: elem.clone(),
+                    ty: Box::new(elem.clone()),
                     mutable,
                 }),
                 _ => Err(syn::Error::new(
@@ -161,7 +162,10 @@ pub(crate) fn wrap(sig: &Signature, callee: TokenStream, in_impl: bool) -> syn::
         );
     }
     if let Some(abi) = &sig.abi {
-        errors.add(abi.span(), "an `extern` function cannot be wrapped: use a Rust function");
+        errors.add(
+            abi.span(),
+            "an `extern` function cannot be wrapped: use a Rust function",
+        );
     }
     if let Some(v) = &sig.variadic {
         errors.add(
@@ -201,11 +205,21 @@ pub(crate) fn wrap(sig: &Signature, callee: TokenStream, in_impl: bool) -> syn::
                     continue;
                 }
                 let mutable = r.mutability.is_some();
-                receiver = if mutable { Receiver::Mut } else { Receiver::Ref };
-                let (borrow, arg) = if mutable {
-                    (quote!(let mut __this = ::luau::__private::borrow_mut), quote!(&mut *__this))
+                receiver = if mutable {
+                    Receiver::Mut
                 } else {
-                    (quote!(let __this = ::luau::__private::borrow), quote!(&*__this))
+                    Receiver::Ref
+                };
+                let (borrow, arg) = if mutable {
+                    (
+                        quote!(let mut __this = ::luau::__private::borrow_mut),
+                        quote!(&mut *__this),
+                    )
+                } else {
+                    (
+                        quote!(let __this = ::luau::__private::borrow),
+                        quote!(&*__this),
+                    )
                 };
                 stmts.push(quote! {
                     let __this_slot = ::luau::__private::take_userdata::<Self>(__ctx, &mut __next)?;
@@ -250,7 +264,10 @@ pub(crate) fn wrap(sig: &Signature, callee: TokenStream, in_impl: bool) -> syn::
                     Param::Userdata { ty, mutable } => {
                         let slot = format_ident!("__slot{}", i);
                         let (borrow, arg) = if mutable {
-                            (quote!(let mut #var = ::luau::__private::borrow_mut), quote!(&mut *#var))
+                            (
+                                quote!(let mut #var = ::luau::__private::borrow_mut),
+                                quote!(&mut *#var),
+                            )
                         } else {
                             (quote!(let #var = ::luau::__private::borrow), quote!(&*#var))
                         };

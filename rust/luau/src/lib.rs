@@ -19,6 +19,106 @@
 //! results convert automatically (see [`typed`]). Rust types become Luau userdata with
 //! methods, fields and operators through [`UserData`] (see [`userdata`]).
 //!
+//! # Macros
+//!
+//! `#[luau::function]` turns a Rust function into a host function without writing the
+//! conversions: it keeps the function as written and adds a native wrapper (a companion
+//! type of the same name, see [`HostFunction`]) that converts the arguments, calls it, and
+//! converts the result.
+//!
+//! ```
+//! /// Joins the parts with the separator.
+//! #[luau::function]
+//! fn join(sep: &str, parts: luau::Variadic<String>) -> String {
+//!     parts.join(sep)
+//! }
+//!
+//! assert_eq!(join("-", luau::Variadic(vec!["a".into(), "b".into()])), "a-b");
+//! let state = luau::State::new()?;
+//! state.register_function::<join>()?;
+//! assert_eq!(state.do_string("return join(', ', 'x', 'y')")?, [luau::Value::from("x, y")]);
+//! let err = state.do_string("return join(', ', 'x', 2)").unwrap_err();
+//! assert!(err.message().contains("bad argument #3 to 'join' (string expected, got number)"));
+//! # Ok::<(), luau::Error>(())
+//! ```
+//!
+//! `#[derive(luau::UserData)]` makes a struct a userdata type (its name, its fields);
+//! `#[luau::methods]` on its impl block exposes the functions: `&self` / `&mut self` methods
+//! (`v:len()`), the `#[luau(constructor)]` and other factories (`Vec3.new(1, 2, 3)`), and
+//! operators (`#[luau(meta = "__add")]`: `__add`, `__sub`, `__mul`, `__div`, `__idiv`,
+//! `__mod`, `__pow`, `__unm`, `__eq`, `__lt`, `__le`, `__len`, `__concat`, `__call`,
+//! `__index`, `__newindex`, `__tostring`). The destructor is `Drop`: it runs exactly once,
+//! when Luau collects the value or when the state closes. A value of another type passed
+//! where a `Vec3` is expected is `bad argument #1 to 'f' (Vec3 expected, got Player)`.
+//!
+//! ```
+//! #[derive(luau::UserData)]
+//! struct Vec3 {
+//!     x: f64,
+//!     y: f64,
+//!     #[luau(readonly)]
+//!     z: f64,
+//! }
+//!
+//! #[luau::methods]
+//! impl Vec3 {
+//!     #[luau(constructor)]
+//!     fn new(x: f64, y: f64, z: f64) -> Vec3 {
+//!         Vec3 { x, y, z }
+//!     }
+//!
+//!     fn len(&self) -> f64 {
+//!         (self.x * self.x + self.y * self.y + self.z * self.z).sqrt()
+//!     }
+//!
+//!     #[luau(meta = "__add")]
+//!     fn add(&self, o: &Vec3) -> Vec3 {
+//!         Vec3::new(self.x + o.x, self.y + o.y, self.z + o.z)
+//!     }
+//!
+//!     #[luau(meta = "__tostring")]
+//!     fn show(&self) -> String {
+//!         format!("Vec3({}, {}, {})", self.x, self.y, self.z)
+//!     }
+//! }
+//!
+//! let state = luau::State::new()?;
+//! state.register_type::<Vec3>()?;
+//! let out = state.do_string(
+//!     "local v = Vec3.new(0, 2, 2) + Vec3.new(0, 0, 0) v.x = 1 return v:len(), tostring(v), typeof(v)",
+//! )?;
+//! assert_eq!(out, [3.0.into(), "Vec3(1, 2, 2)".into(), "Vec3".into()]);
+//! let err = state.do_string("Vec3.new(1, 2, 3).z = 0").unwrap_err();
+//! assert!(err.message().contains("field 'z' of Vec3 is read-only"));
+//! # Ok::<(), luau::Error>(())
+//! ```
+//!
+//! Options the macros do not know, and signatures they cannot wrap (generic, `async`,
+//! `self` by value, `impl Trait` parameters, ...) are compile errors, never ignored:
+//!
+//! ```compile_fail
+//! #[derive(luau::UserData)]
+//! struct Vec3 {
+//!     #[luau(writeonly)] // error: unknown luau option `writeonly` on a userdata field
+//!     x: f64,
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! #[derive(luau::UserData)]
+//! struct Vec3 {
+//!     x: f64,
+//! }
+//!
+//! #[luau::methods]
+//! impl Vec3 {
+//!     #[luau(constructor)] // error: a `#[luau(constructor)]` must return `Self` or `Result<Self, E>`
+//!     fn new(x: f64) -> f64 {
+//!         x
+//!     }
+//! }
+//! ```
+//!
 //! # The boundary
 //!
 //! No Luau error ever unwinds through a Rust frame. A script's call of a host function goes
@@ -78,15 +178,15 @@ pub use compile::{compile, Bytecode, CompileOptions};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use ffi::{build_info, BuildInfo};
 pub use function::{CallContext, IntoResults, Key, Table};
-pub use macros::{
-    function, methods, FieldInfo, FunctionInfo, HostFunction, MethodInfo, MethodKind, ParamInfo,
-    TypeInfo, UserDataMethods, UserDataType,
-};
 #[doc(hidden)]
 pub use macros::__private;
 /// Derives [`UserData`](trait@UserData) (and [`UserDataType`]) for a struct or enum; see the
 /// crate docs' *Macros* section.
 pub use macros::UserData;
+pub use macros::{
+    function, methods, FieldInfo, FunctionInfo, HostFunction, MethodInfo, MethodKind, ParamInfo,
+    TypeInfo, UserDataMethods, UserDataType,
+};
 pub use registry::{registry_len, registry_len_for};
 pub use state::{Function, RegistryKey, State, StateOptions};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};

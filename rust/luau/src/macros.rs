@@ -277,7 +277,9 @@ pub mod __private {
 
     impl<T> fmt::Debug for Slot<T> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("Slot").field("index", &self.index).finish_non_exhaustive()
+            f.debug_struct("Slot")
+                .field("index", &self.index)
+                .finish_non_exhaustive()
         }
     }
 
@@ -291,7 +293,10 @@ pub mod __private {
     /// `&T`: an error (not a panic) if a caller further up holds it mutably.
     pub fn borrow<'s, T: UserData>(ctx: &CallContext<'_>, slot: &'s Slot<T>) -> Result<Ref<'s, T>> {
         slot.value.try_borrow().map_err(|_| {
-            ctx.bad_argument(slot.index, format_args!("{} is already mutably borrowed", T::NAME))
+            ctx.bad_argument(
+                slot.index,
+                format_args!("{} is already mutably borrowed", T::NAME),
+            )
         })
     }
 
