@@ -140,11 +140,11 @@ class CheckerTest(unittest.TestCase):
 
     def test_fails_when_a_workspace_member_is_not_in_from_cargo(self):
         toml = self.read("Cargo.toml")
-        self.write("Cargo.toml", re.sub(r"members\s*=\s*\[", 'members = ["rust/luau-macros", ', toml, count=1))
-        self.write("rust/luau-macros/BUILD.bazel", "")
+        self.write("Cargo.toml", re.sub(r"members\s*=\s*\[", 'members = ["rust/luau-extra", ', toml, count=1))
+        self.write("rust/luau-extra/BUILD.bazel", "")
         code, out = self.run_checker()
         self.assertEqual(code, 1, out)
-        self.assertIn("lacks //rust/luau-macros:Cargo.toml", out)
+        self.assertIn("lacks //rust/luau-extra:Cargo.toml", out)
 
     def test_fails_when_a_go_requirement_has_no_use_repo(self):
         self.write("go.mod", "module example.com/m\n\ngo 1.21\n\nrequire (\n\tgithub.com/example/some-peer v1.1.1\n"
