@@ -575,7 +575,7 @@ pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
             .set_error(b"a host function panicked earlier in this call", 0);
         return ffi::LUAW_CB_PANIC;
     }
-    let func = crate::registry::lookup(shared.key, ctx.frame.function_id());
+    let func = crate::registry::lookup(&shared.functions, ctx.frame.function_id());
     // Values Luau collected since the last call are dropped now, outside the GC (their Drop
     // may run any code: it is guarded like the function).
     let released = catch_unwind(AssertUnwindSafe(|| shared.drain_released()));

@@ -1,14 +1,17 @@
-//! The process-wide registry of host functions: function id -> (owning state, function).
+//! The registry of host functions: function id -> (owning state, function).
 //!
-//! - Ids are never reused, so a Luau closure that outlived its registration (a script kept
-//!   `local f = add`, the host unregistered `add`, replaced it, or dropped the state) finds no
-//!   entry and raises `function 'add' is not registered`: never a use-after-free.
-//! - The call path takes the read lock only, for one hash lookup and a reference-count
-//!   increment; registration, unregistration and drop take the write lock. Functions are
-//!   dropped after the lock is released.
+//! - Ids are process-wide and never reused, so a Luau closure that outlived its registration
+//!   (a script kept `local f = add`, the host unregistered `add`, replaced it, or dropped the
+//!   state) finds no entry and raises `function 'add' is not registered`: never a
+//!   use-after-free.
+//! - Each state keeps its own functions in a [`LocalFunctions`] table (no lock, owner thread
+//!   only; host functions need not be `Send`): the call path is one hash lookup and a
+//!   reference-count increment. A process-wide map id -> state counts the entries
+//!   ([`registry_len`]); registration, unregistration and drop take its write lock.
+//!   Functions are dropped after the lock and the table's borrow are released.
 //! - Each state removes exactly its own entries when it is dropped.
-#![allow(unsafe_code)] // one `unsafe impl`, justified on OwnerThreadOnly
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -40,74 +43,53 @@ impl Hasher for IdHasher {
     }
 }
 
-type Map = HashMap<u64, Entry, BuildHasherDefault<IdHasher>>;
+/// The process-wide bookkeeping: function id -> owning state (for [`registry_len`] and
+/// [`registry_len_for`]). The functions themselves live in their state's [`LocalFunctions`].
+type Map = HashMap<u64, u64, BuildHasherDefault<IdHasher>>;
 
 static REGISTRY: LazyLock<RwLock<Map>> = LazyLock::new(|| RwLock::new(Map::default()));
 static NEXT_FUNCTION_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_STATE_KEY: AtomicU64 = AtomicU64::new(1);
-
-struct Entry {
-    state: u64,
-    func: OwnerThreadOnly,
-}
-
-/// A host function, touched only by the thread that owns its state.
-///
-/// Host functions need not be `Send` or `Sync` (a [`crate::State`] is neither, so its
-/// functions run on the thread that owns it), yet they live in this process-wide map.
-///
-/// SAFETY argument for the `unsafe impl`s below. The `Rc` inside (its count and the closure)
-/// is only ever read, cloned or dropped by the thread that owns the state `Entry::state`:
-/// - [`insert`] is called by `State::register_func`, on the owner thread (State is !Send, and
-///   a call context is !Send);
-/// - [`lookup`] clones it only after checking `entry.state == state`, and is called by the
-///   dispatcher with the key of the state whose call is running, on that state's thread;
-/// - [`remove`] is called by `unregister_func`, registration (replacement) and `State`'s
-///   `Drop`, all on the owner thread, with the owner's key; the removed `Rc`s are dropped there.
-///
-/// Other threads only move entries inside the map (rehashing under the write lock), which
-/// copies the pointer but never touches the count or the closure.
-struct OwnerThreadOnly(Rc<HostFn>);
-
-// SAFETY: see OwnerThreadOnly: only the owner thread dereferences, clones or drops the Rc.
-unsafe impl Send for OwnerThreadOnly {}
-// SAFETY: see OwnerThreadOnly: shared access from other threads never reaches the Rc.
-unsafe impl Sync for OwnerThreadOnly {}
 
 /// A fresh key for a new state.
 pub(crate) fn new_state_key() -> u64 {
     NEXT_STATE_KEY.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Registers `func` for `state`; returns its new id (never 0, never reused).
-pub(crate) fn insert(state: u64, func: Rc<HostFn>) -> u64 {
+/// A state's own table of its functions (id -> function), kept in step with the process-wide
+/// map by [`insert`] and [`remove`]: the dispatcher's [`lookup`] reads only this table, on the
+/// owner thread, without the lock (the lock and its two atomic operations cost more than the
+/// rest of a host call's lookup).
+#[derive(Default)]
+pub(crate) struct LocalFunctions(RefCell<HashMap<u64, Rc<HostFn>, BuildHasherDefault<IdHasher>>>);
+
+/// Registers `func` for `state` (whose own table is `local`); returns its new id (never 0,
+/// never reused).
+pub(crate) fn insert(local: &LocalFunctions, state: u64, func: Rc<HostFn>) -> u64 {
     let id = NEXT_FUNCTION_ID.fetch_add(1, Ordering::Relaxed);
-    let entry = Entry {
-        state,
-        func: OwnerThreadOnly(func),
-    };
-    REGISTRY.write().insert(id, entry);
+    REGISTRY.write().insert(id, state);
+    local.0.borrow_mut().insert(id, func);
     id
 }
 
-/// The function registered under `id` for `state` (the state whose call is running).
-pub(crate) fn lookup(state: u64, id: u64) -> Option<Rc<HostFn>> {
-    let map = REGISTRY.read();
-    match map.get(&id) {
-        Some(entry) if entry.state == state => Some(Rc::clone(&entry.func.0)),
-        _ => None,
-    }
+/// The function registered under `id` in the state whose table is `local` (the state whose
+/// call is running). Ids of other states are never in it.
+pub(crate) fn lookup(local: &LocalFunctions, id: u64) -> Option<Rc<HostFn>> {
+    local.0.borrow().get(&id).cloned()
 }
 
-/// Removes `state`'s entries among `ids`; the functions are dropped after the lock is
-/// released (a closure's destructor may itself register or unregister).
-pub(crate) fn remove(state: u64, ids: impl IntoIterator<Item = u64>) {
+/// Removes `state`'s entries among `ids` (from the process-wide map and the state's table
+/// `local`); the functions are dropped after the lock and the borrow are released (a
+/// closure's destructor may itself register or unregister).
+pub(crate) fn remove(local: &LocalFunctions, state: u64, ids: impl IntoIterator<Item = u64>) {
     let mut removed = Vec::new();
     {
         let mut map = REGISTRY.write();
+        let mut table = local.0.borrow_mut();
         for id in ids {
-            if map.get(&id).is_some_and(|e| e.state == state) {
-                removed.extend(map.remove(&id));
+            if map.get(&id) == Some(&state) {
+                map.remove(&id);
+                removed.extend(table.remove(&id));
             }
         }
     }
@@ -126,9 +108,5 @@ pub fn registry_len_for(key: crate::RegistryKey) -> usize {
 }
 
 pub(crate) fn len_for(state: u64) -> usize {
-    REGISTRY
-        .read()
-        .values()
-        .filter(|e| e.state == state)
-        .count()
+    REGISTRY.read().values().filter(|&&s| s == state).count()
 }

@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     pub(crate) userdata: RefCell<crate::userdata::UserDataStore>,
     /// Ids of functions registered for userdata types (methods, operators, ...).
     hidden_ids: RefCell<Vec<u64>>,
+    /// This state's functions by id (the dispatcher's lock-free lookup; see registry.rs).
+    pub(crate) functions: registry::LocalFunctions,
 }
 
 fn abi_check() -> Result<()> {
@@ -158,6 +160,7 @@ impl State {
             panic: RefCell::new(None),
             userdata: RefCell::default(),
             hidden_ids: RefCell::new(Vec::new()),
+            functions: registry::LocalFunctions::default(),
         });
         RawState::install_dispatch(&shared);
         Ok(State { shared })
@@ -365,7 +368,7 @@ impl Drop for State {
             .map(|(_, id)| id)
             .collect();
         ids.append(&mut self.shared.hidden_ids.borrow_mut());
-        registry::remove(self.shared.key, ids);
+        registry::remove(&self.shared.functions, self.shared.key, ids);
         // Every userdata value still held is dropped now (Luau queues nothing at close).
         let values = self.shared.userdata.borrow_mut().take_all();
         drop(values);
@@ -523,7 +526,7 @@ impl Shared {
         let (getters, setters) = reg.take_fields();
         let readable: Vec<String> = getters.keys().cloned().collect();
         let hidden = |f: Rc<HostFn>| -> u64 {
-            let id = registry::insert(self.key, f);
+            let id = registry::insert(&self.functions, self.key, f);
             self.hidden_ids.borrow_mut().push(id);
             id
         };
@@ -723,14 +726,22 @@ impl Shared {
             let results = f(ctx)?;
             results.push_results(ctx)
         });
-        let id = registry::insert(self.key, func);
+        let id = registry::insert(&self.functions, self.key, func);
         if let Err(err) = self.run(|raw| raw.register_function(name, id)) {
-            registry::remove(self.key, [id]);
+            registry::remove(&self.functions, self.key, [id]);
             return Err(err);
         }
-        let old = self.names.borrow_mut().insert(name.to_vec(), id);
+        // Replacing a name reuses its key (no allocation); a new name is copied once.
+        let old = self
+            .names
+            .borrow_mut()
+            .get_mut(name)
+            .map(|slot| std::mem::replace(slot, id));
+        if old.is_none() {
+            self.names.borrow_mut().insert(name.to_vec(), id);
+        }
         if let Some(old) = old {
-            registry::remove(self.key, [old]);
+            registry::remove(&self.functions, self.key, [old]);
         }
         Ok(())
     }
@@ -745,7 +756,7 @@ impl Shared {
                 ),
             )
         })?;
-        registry::remove(self.key, [id]);
+        registry::remove(&self.functions, self.key, [id]);
         // The global goes too (docs/bindings.md); closures a script kept become stale.
         self.run(|raw| {
             raw.push_values(&[Value::Nil])?;
