@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use luau::{
-    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, UserData, UserDataRef,
-    UserDataRegistry, Value, ValueRef, Variadic,
+    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, UserDataRef, Value, ValueRef,
+    Variadic,
 };
 use serde_json::Value as Json;
 
@@ -237,15 +237,20 @@ thread_local! {
     static VEC3_DROPS: RefCell<Rc<Cell<f64>>> = RefCell::new(Rc::new(Cell::new(0.0)));
 }
 
-/// The catalogue's `Vec3` userdata type.
+/// The catalogue's `Vec3` userdata type, declared with the macros: fields, constructor,
+/// methods and operators from `#[derive(luau::UserData)]` and `#[luau::methods]`.
+#[derive(luau::UserData)]
 struct Vec3 {
     x: f64,
     y: f64,
     z: f64,
+    #[luau(skip)]
     drops: Rc<Cell<f64>>,
 }
 
+#[luau::methods]
 impl Vec3 {
+    #[luau(constructor)]
     fn new(x: f64, y: f64, z: f64) -> Vec3 {
         let drops = VEC3_DROPS.with(|d| Rc::clone(&d.borrow()));
         Vec3 { x, y, z, drops }
@@ -255,6 +260,57 @@ impl Vec3 {
         (self.x * self.x + self.y * self.y + self.z * self.z).sqrt()
     }
 
+    fn scale(&self, k: f64) -> Vec3 {
+        self.map(|c| c * k)
+    }
+
+    #[luau(meta = "__add")]
+    fn plus(&self, b: &Vec3) -> Vec3 {
+        self.zip(b, |p, q| p + q)
+    }
+
+    #[luau(meta = "__sub")]
+    fn minus(&self, b: &Vec3) -> Vec3 {
+        self.zip(b, |p, q| p - q)
+    }
+
+    #[luau(meta = "__mul")]
+    fn times(&self, k: f64) -> Vec3 {
+        self.map(|c| c * k)
+    }
+
+    #[luau(meta = "__unm")]
+    fn negated(&self) -> Vec3 {
+        self.map(|c| -c)
+    }
+
+    #[luau(meta = "__eq")]
+    fn equals(&self, b: &Vec3) -> bool {
+        self.x == b.x && self.y == b.y && self.z == b.z
+    }
+
+    #[luau(meta = "__lt")]
+    fn shorter(&self, b: &Vec3) -> bool {
+        self.len() < b.len()
+    }
+
+    #[luau(meta = "__le")]
+    fn not_longer(&self, b: &Vec3) -> bool {
+        self.len() <= b.len()
+    }
+
+    #[luau(meta = "__len")]
+    fn dims(&self) -> f64 {
+        3.0
+    }
+
+    #[luau(meta = "__tostring")]
+    fn show(&self) -> String {
+        format!("Vec3({}, {}, {})", self.x, self.y, self.z)
+    }
+}
+
+impl Vec3 {
     fn map(&self, f: impl Fn(f64) -> f64) -> Vec3 {
         Vec3 {
             x: f(self.x),
@@ -282,55 +338,23 @@ impl Drop for Vec3 {
 
 type Vec3Ref = UserDataRef<Vec3>;
 
-impl UserData for Vec3 {
-    const NAME: &'static str = "Vec3";
-
-    fn register(reg: &mut UserDataRegistry<Self>) {
-        reg.add_function("new", |(x, y, z): (f64, f64, f64)| Vec3::new(x, y, z));
-        reg.add_method("len", |v, ()| v.len());
-        reg.add_method("scale", |v, (k,): (f64,)| v.map(|c| c * k));
-        reg.add_field_get("x", |v| v.x);
-        reg.add_field_get("y", |v| v.y);
-        reg.add_field_get("z", |v| v.z);
-        reg.add_field_set("x", |v, x: f64| v.x = x);
-        reg.add_field_set("y", |v, y: f64| v.y = y);
-        reg.add_field_set("z", |v, z: f64| v.z = z);
-        reg.add_meta_method("__add", |a, (b,): (Vec3Ref,)| {
-            a.zip(&b.borrow(), |p, q| p + q)
-        });
-        reg.add_meta_method("__sub", |a, (b,): (Vec3Ref,)| {
-            a.zip(&b.borrow(), |p, q| p - q)
-        });
-        reg.add_meta_method("__mul", |a, (k,): (f64,)| a.map(|c| c * k));
-        reg.add_meta_method("__unm", |a, ()| a.map(|c| -c));
-        reg.add_meta_method("__eq", |a, (b,): (Vec3Ref,)| {
-            let b = b.borrow();
-            a.x == b.x && a.y == b.y && a.z == b.z
-        });
-        reg.add_meta_method("__lt", |a, (b,): (Vec3Ref,)| a.len() < b.borrow().len());
-        reg.add_meta_method("__le", |a, (b,): (Vec3Ref,)| a.len() <= b.borrow().len());
-        reg.add_meta_method("__len", |_, ()| 3.0);
-        reg.add_meta_method("__tostring", |v, ()| {
-            format!("Vec3({}, {}, {})", v.x, v.y, v.z)
-        });
-    }
-}
-
-/// The catalogue's `Counter` userdata type.
+/// The catalogue's `Counter` userdata type (macros too).
+#[derive(luau::UserData)]
 struct Counter {
+    #[luau(readonly)]
     n: f64,
 }
 
-impl UserData for Counter {
-    const NAME: &'static str = "Counter";
+#[luau::methods]
+impl Counter {
+    #[luau(constructor)]
+    fn new() -> Counter {
+        Counter { n: 0.0 }
+    }
 
-    fn register(reg: &mut UserDataRegistry<Self>) {
-        reg.add_function("new", |()| Counter { n: 0.0 });
-        reg.add_method_mut("inc", |c, ()| {
-            c.n += 1.0;
-            c.n
-        });
-        reg.add_field_get("n", |c| c.n);
+    fn inc(&mut self) -> f64 {
+        self.n += 1.0;
+        self.n
     }
 }
 
