@@ -479,6 +479,9 @@ pub(crate) fn compile(
 // The state
 // ---------------------------------------------------------------------------------------------
 
+/// How many values calls convert on the stack rather than in a Vec.
+const SMALL: usize = 8;
+
 /// An owned `luaw_State*`. Not Send and not Sync (the pointer makes sure of that).
 ///
 /// Every method is safe: the wrapper accepts any index (a bad one gives `LUAW_ERRARG`), never
@@ -619,6 +622,19 @@ impl RawState {
 
     /// Reads the values at `first .. first + n` as owned values.
     pub(crate) fn read_owned(&self, first: i32, n: i32) -> Result<Vec<Value>, RawError> {
+        if let Ok(count @ 0..=SMALL) = usize::try_from(n) {
+            // The common few results: read into the stack, one allocation (the Vec returned).
+            let mut raw = [raw_nil(); SMALL];
+            // SAFETY: live state; raw has room for n <= SMALL values; the wrapper writes
+            // exactly n on success (it validates first/n against the stack).
+            let status = unsafe { luaw_read_values(self.s(), first, n, raw.as_mut_ptr()) };
+            check_status(status, "luaw_read_values")?;
+            // SAFETY: the values were just read and stay on the stack while we copy them.
+            return Ok(raw[..count]
+                .iter()
+                .map(|v| unsafe { owned_value(v) })
+                .collect());
+        }
         let raw = self.read_raw(first, n)?;
         // SAFETY: the values were just read and stay on the stack while we copy them.
         Ok(raw.iter().map(|v| unsafe { owned_value(v) }).collect())
@@ -626,6 +642,14 @@ impl RawState {
 
     /// Pushes values (strings copied by Luau).
     pub(crate) fn push_values(&self, values: &[Value]) -> Result<(), RawError> {
+        if values.len() <= SMALL {
+            // The common few arguments: converted on the stack, no allocation.
+            let mut raw = [raw_nil(); SMALL];
+            for (slot, v) in raw.iter_mut().zip(values) {
+                *slot = to_raw_value(v);
+            }
+            return self.push_raw(&raw[..values.len()]);
+        }
         let raw: Vec<luaw_Value> = values.iter().map(to_raw_value).collect();
         self.push_raw(&raw)
     }
