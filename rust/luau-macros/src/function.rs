@@ -37,9 +37,10 @@ fn expand_fn(attr: TokenStream, func: &ItemFn) -> syn::Result<TokenStream> {
     )?;
     let ident = &func.sig.ident;
     let rust_name = ident.to_string();
-    let luau_name = opts
-        .value("name")
-        .map_or_else(|| rust_name.clone(), |v| v.value());
+    let luau_name = opts.value("name").map_or_else(
+        || rust_name.trim_start_matches("r#").to_owned(),
+        |v| v.value(),
+    );
     let wrapped = wrapper::wrap(&func.sig, quote!(#ident), false)?;
     let info = wrapped.info(&luau_name, &rust_name);
     let body = &wrapped.body;

@@ -200,9 +200,10 @@ fn expand_impl(attr: TokenStream, block: &mut ItemImpl) -> syn::Result<TokenStre
                 Receiver::Ref => quote!(Method),
                 Receiver::Mut => quote!(MethodMut),
             };
-            let name = opts
-                .value("name")
-                .map_or_else(|| rust_name.clone(), |v| v.value());
+            let name = opts.value("name").map_or_else(
+                || rust_name.trim_start_matches("r#").to_owned(),
+                |v| v.value(),
+            );
             (kind, name)
         };
         let check = if constructor.is_some() {

@@ -55,6 +55,12 @@ fn pair() -> (i64, String, bool) {
 #[luau::function]
 fn nothing() {}
 
+/// A raw identifier: Luau sees `match`.
+#[luau::function]
+fn r#match(a: &str, b: &str) -> bool {
+    a == b
+}
+
 #[luau::function]
 fn norm(v: &Vec3) -> f64 {
     v.len()
@@ -305,6 +311,7 @@ fn state() -> State {
         state.register_function::<byte_len>(),
         state.register_function::<pair>(),
         state.register_function::<nothing>(),
+        state.register_function::<r#match>(),
         state.register_function::<norm>(),
         state.register_function::<double_in_place>(),
         state.register_function::<make_vec>(),
@@ -361,6 +368,10 @@ fn the_macro_captures_the_callable() {
         [n(1.0), s("two"), Value::Boolean(true)]
     );
     assert_eq!(run(&state, "return select('#', nothing())"), [n(0.0)]);
+    assert_eq!(
+        run(&state, "return match('a', 'a')"),
+        [Value::Boolean(true)]
+    );
     // Registered under another name, it is named by that name.
     state.register_function_as::<add>("plus").unwrap();
     assert_eq!(run(&state, "return plus(1, 2)"), [n(3.0)]);
