@@ -930,6 +930,7 @@ unsafe fn owned_value(v: &luaw_Value) -> Value {
 ///
 /// # Safety
 /// A string's pointer must be valid for its length for `'a`.
+#[inline]
 unsafe fn borrowed_value<'a>(v: &luaw_Value) -> ValueRef<'a> {
     match v.type_ {
         LUAW_TNIL | LUAW_TNONE => ValueRef::Nil,
@@ -961,6 +962,7 @@ unsafe fn borrowed_value<'a>(v: &luaw_Value) -> ValueRef<'a> {
     }
 }
 
+#[inline]
 fn raw_scalar(type_: i32, u: luaw_ValueUnion) -> luaw_Value {
     luaw_Value {
         type_,
@@ -969,6 +971,7 @@ fn raw_scalar(type_: i32, u: luaw_ValueUnion) -> luaw_Value {
     }
 }
 
+#[inline]
 fn raw_nil() -> luaw_Value {
     raw_scalar(LUAW_TNIL, luaw_ValueUnion { integer: 0 })
 }
@@ -1011,6 +1014,7 @@ fn to_raw_value(v: &Value) -> luaw_Value {
     }
 }
 
+#[inline]
 fn ref_to_raw_value(v: &ValueRef<'_>) -> luaw_Value {
     match *v {
         ValueRef::Nil => raw_nil(),
@@ -1044,12 +1048,14 @@ pub(crate) struct CallFrame<'a> {
 }
 
 impl<'a> CallFrame<'a> {
+    #[inline]
     fn raw(&self) -> &luaw_Call {
         // SAFETY: the trampoline's luaw_Call outlives the dispatcher call ('a), and only this
         // frame touches it meanwhile.
         unsafe { self.call.as_ref() }
     }
 
+    #[inline]
     fn raw_mut(&mut self) -> &mut luaw_Call {
         // SAFETY: as in raw(); &mut self makes the access exclusive.
         unsafe { self.call.as_mut() }
@@ -1070,20 +1076,61 @@ impl<'a> CallFrame<'a> {
         unsafe { std::slice::from_raw_parts(c.name.cast::<u8>(), c.name_len) }
     }
 
+    #[inline]
     pub(crate) fn nargs(&self) -> usize {
         usize::try_from(self.raw().nargs).unwrap_or(0)
     }
 
-    /// Argument `i` (0-based); `None` past the end.
-    pub(crate) fn arg(&self, i: usize) -> Option<ValueRef<'a>> {
+    /// The raw argument `i` (0-based); `None` past the end.
+    #[inline]
+    fn raw_arg(&self, i: usize) -> Option<&'a luaw_Value> {
         let c = self.raw();
         if i >= self.nargs() || c.args.is_null() {
             return None;
         }
         // SAFETY: args holds nargs values (the trampoline's per-depth buffer, untouched by
-        // nested calls, which use deeper frames) for the duration of the call; strings are
-        // borrowed from arguments that stay on the Luau stack until the trampoline returns.
-        Some(unsafe { borrowed_value(&*c.args.add(i)) })
+        // nested calls, which use deeper frames) for the duration of the call ('a).
+        Some(unsafe { &*c.args.add(i) })
+    }
+
+    /// Argument `i` (0-based); `None` past the end.
+    #[inline]
+    pub(crate) fn arg(&self, i: usize) -> Option<ValueRef<'a>> {
+        let v = self.raw_arg(i)?;
+        // SAFETY: strings are borrowed from arguments that stay on the Luau stack until the
+        // trampoline returns, after 'a.
+        Some(unsafe { borrowed_value(v) })
+    }
+
+    /// Argument `i` as a number (`number` or `integer`), read straight from the call's
+    /// buffer; `None` for any other type and past the end (as `arg(i)?.as_f64()`).
+    #[inline]
+    pub(crate) fn arg_number(&self, i: usize) -> Option<f64> {
+        let v = self.raw_arg(i)?;
+        match v.type_ {
+            // SAFETY: the wrapper sets `u.number` for LUAW_TNUMBER.
+            LUAW_TNUMBER => Some(unsafe { v.u.number }),
+            // SAFETY: the wrapper sets `u.integer` for LUAW_TINTEGER.
+            LUAW_TINTEGER => Some(unsafe { v.u.integer } as f64),
+            _ => None,
+        }
+    }
+
+    /// Argument `i` as string bytes, read straight from the call's buffer; `None` for any
+    /// other type and past the end (as `arg(i)?.as_bytes()`).
+    #[inline]
+    pub(crate) fn arg_bytes(&self, i: usize) -> Option<&'a [u8]> {
+        let v = self.raw_arg(i)?;
+        if v.type_ != LUAW_TSTRING {
+            return None;
+        }
+        // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
+        let s = unsafe { v.u.string };
+        if s.ptr.is_null() || s.len == 0 {
+            return Some(&[]);
+        }
+        // SAFETY: the string stays on the Luau stack until the trampoline returns (after 'a).
+        Some(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) })
     }
 
     /// Argument `i` as host userdata: (type_id, handle), if it is one (type_id 0 for a
@@ -1125,27 +1172,62 @@ impl<'a> CallFrame<'a> {
         }
     }
 
+    #[inline]
     fn push_raw(&mut self, v: luaw_Value) -> Result<(), RawError> {
         let c = self.raw_mut();
         if c.nresults >= c.results_cap {
-            let want = c.results_cap.max(4).saturating_mul(2);
-            // SAFETY: c is the live luaw_Call of this dispatch.
-            let status = unsafe { luaw_call_reserve_results(c, want) };
-            check_status(status, "growing the host function's results")?;
+            self.grow_results()?;
         }
+        let c = self.raw_mut();
         // SAFETY: nresults < results_cap, so the slot is inside the results buffer.
         unsafe { c.results.add(c.nresults as usize).write(v) };
         c.nresults += 1;
         Ok(())
     }
 
-    /// Copies bytes into the call's scratch memory; returns (offset pointer, len).
-    fn copy_to_scratch(&mut self, bytes: &[u8]) -> Result<luaw_Str, RawError> {
+    #[cold]
+    #[inline(never)]
+    fn grow_results(&mut self) -> Result<(), RawError> {
+        let c = self.raw_mut();
+        let want = c.results_cap.max(4).saturating_mul(2);
+        // SAFETY: c is the live luaw_Call of this dispatch.
+        let status = unsafe { luaw_call_reserve_results(c, want) };
+        check_status(status, "growing the host function's results")
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_scratch(&mut self, n: usize) -> Result<(), RawError> {
         let c = self.raw_mut();
         // SAFETY: c is the live luaw_Call of this dispatch.
-        let status = unsafe { luaw_call_reserve_scratch(c, bytes.len()) };
-        check_status(status, "growing the host function's scratch memory")?;
-        // SAFETY: reserve guaranteed scratch_cap - scratch_len >= len; the source is a live
+        let status = unsafe { luaw_call_reserve_scratch(c, n) };
+        check_status(status, "growing the host function's scratch memory")
+    }
+
+    /// Appends a number result.
+    #[inline]
+    pub(crate) fn push_number(&mut self, n: f64) -> Result<(), RawError> {
+        self.push_raw(raw_scalar(LUAW_TNUMBER, luaw_ValueUnion { number: n }))
+    }
+
+    /// Appends a string result (copied into the call's scratch memory).
+    #[inline]
+    pub(crate) fn push_string(&mut self, bytes: &[u8]) -> Result<(), RawError> {
+        let copied = self.copy_to_scratch(bytes)?;
+        self.push_raw(raw_scalar(LUAW_TSTRING, luaw_ValueUnion { string: copied }))
+    }
+
+    /// Copies bytes into the call's scratch memory; returns (offset pointer, len).
+    #[inline]
+    fn copy_to_scratch(&mut self, bytes: &[u8]) -> Result<luaw_Str, RawError> {
+        let c = self.raw_mut();
+        // The wrapper's reserve is only needed when the scratch is too small (it is the same
+        // test, made here without the call).
+        if c.scratch_cap - c.scratch_len < bytes.len() {
+            self.grow_scratch(bytes.len())?;
+        }
+        let c = self.raw_mut();
+        // SAFETY: scratch_cap - scratch_len >= len (checked or reserved); the source is a live
         // slice that cannot overlap the wrapper's buffer.
         let dst = unsafe { c.scratch.add(c.scratch_len) };
         // SAFETY: see above.
@@ -1158,6 +1240,7 @@ impl<'a> CallFrame<'a> {
     }
 
     /// Appends a result; strings are copied into the call's scratch memory.
+    #[inline]
     pub(crate) fn push_result(&mut self, v: &ValueRef<'_>) -> Result<(), RawError> {
         let raw = match *v {
             ValueRef::String(s) => {

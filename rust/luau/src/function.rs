@@ -87,7 +87,9 @@ impl<'a> CallContext<'a> {
         Error::bad_argument(i + 1, &self.name(), detail)
     }
 
-    fn type_error(&self, i: usize, expected: &str) -> Error {
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn type_error(&self, i: usize, expected: &str) -> Error {
         // A missing argument reads as nil, as in the shared catalogue (HOSTFNS.md).
         let got = self.frame.arg(i).map_or(Type::Nil, |v| v.type_of());
         Error::bad_argument(
@@ -99,21 +101,31 @@ impl<'a> CallContext<'a> {
 
     /// Argument `i` as a number (`number` or `integer`), else an argument error worded as
     /// Luau's: `bad argument #1 to 'add' (number expected, got string)`.
+    #[inline]
     pub fn number(&self, i: usize) -> Result<f64> {
-        self.arg(i)
-            .as_f64()
-            .ok_or_else(|| self.type_error(i, "number"))
+        match self.frame.arg_number(i) {
+            Some(n) => Ok(n),
+            None => Err(self.type_error(i, "number")),
+        }
     }
 
     /// Argument `i` as an integer: an `integer`, or a `number` with an exact integral value.
+    #[inline]
     pub fn integer(&self, i: usize) -> Result<i64> {
         match self.arg(i) {
             ValueRef::Integer(n) => Ok(n),
-            ValueRef::Number(n) => f64_to_i64(n).ok_or_else(|| {
-                Error::bad_argument(i + 1, &self.name(), "number has no integer representation")
-            }),
+            ValueRef::Number(n) => match f64_to_i64(n) {
+                Some(n) => Ok(n),
+                None => Err(self.no_integer(i)),
+            },
             _ => Err(self.type_error(i, "number")),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn no_integer(&self, i: usize) -> Error {
+        Error::bad_argument(i + 1, &self.name(), "number has no integer representation")
     }
 
     /// Argument `i` as a boolean.
@@ -125,17 +137,28 @@ impl<'a> CallContext<'a> {
     }
 
     /// Argument `i` as string bytes (borrowed from Luau for the call).
+    #[inline]
     pub fn bytes(&self, i: usize) -> Result<&'a [u8]> {
-        self.arg(i)
-            .as_bytes()
-            .ok_or_else(|| self.type_error(i, "string"))
+        match self.frame.arg_bytes(i) {
+            Some(b) => Ok(b),
+            None => Err(self.type_error(i, "string")),
+        }
     }
 
     /// Argument `i` as UTF-8 text (borrowed from Luau for the call).
+    #[inline]
     pub fn str(&self, i: usize) -> Result<&'a str> {
         let bytes = self.bytes(i)?;
-        std::str::from_utf8(bytes)
-            .map_err(|_| Error::bad_argument(i + 1, &self.name(), "string is not valid UTF-8"))
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(s),
+            Err(_) => Err(self.not_utf8(i)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn not_utf8(&self, i: usize) -> Error {
+        Error::bad_argument(i + 1, &self.name(), "string is not valid UTF-8")
     }
 
     /// Argument `i` as a vector.
@@ -223,8 +246,12 @@ impl<'a> CallContext<'a> {
         self.frame.nresults()
     }
 
+    #[inline]
     fn pushed(&mut self, r: std::result::Result<(), RawError>) -> Result<()> {
-        r.map_err(Error::from_raw)
+        match r {
+            Ok(()) => Ok(()),
+            Err(raw) => Err(Error::from_raw(raw)),
+        }
     }
 
     /// Pushes a result; a string is copied (into C memory the trampoline hands to Luau).
@@ -260,8 +287,10 @@ impl<'a> CallContext<'a> {
     }
 
     /// Pushes a number.
+    #[inline]
     pub fn push_number(&mut self, n: f64) -> Result<()> {
-        self.push(ValueRef::Number(n))
+        let r = self.frame.push_number(n);
+        self.pushed(r)
     }
 
     /// Pushes a boolean.
@@ -270,8 +299,9 @@ impl<'a> CallContext<'a> {
     }
 
     /// Pushes a string (copied).
+    #[inline]
     pub fn push_string(&mut self, s: impl AsRef<[u8]>) -> Result<()> {
-        let r = self.frame.push_result(&ValueRef::String(s.as_ref()));
+        let r = self.frame.push_string(s.as_ref());
         self.pushed(r)
     }
 
@@ -470,6 +500,7 @@ pub trait IntoResults {
 }
 
 impl IntoResults for () {
+    #[inline]
     fn push_results(self, _ctx: &mut CallContext<'_>) -> Result<()> {
         Ok(())
     }
@@ -484,22 +515,46 @@ macro_rules! into_results_via_push {
         }
     )*};
 }
-into_results_via_push!(f64, bool, &str, &[u8]);
+into_results_via_push!(bool);
+
+impl IntoResults for f64 {
+    #[inline]
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_number(self)
+    }
+}
+
+impl IntoResults for &str {
+    #[inline]
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_string(self)
+    }
+}
+
+impl IntoResults for &[u8] {
+    #[inline]
+    fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
+        ctx.push_string(self)
+    }
+}
 
 impl IntoResults for i64 {
     /// As a Luau number (exact up to 2^53), as scripts expect.
+    #[inline]
     fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
         ctx.push_number(self as f64)
     }
 }
 
 impl IntoResults for i32 {
+    #[inline]
     fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
         ctx.push_number(f64::from(self))
     }
 }
 
 impl IntoResults for String {
+    #[inline]
     fn push_results(self, ctx: &mut CallContext<'_>) -> Result<()> {
         ctx.push_string(self)
     }
@@ -566,61 +621,102 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
 
 /// One Luau -> Rust call: look the function up, run it with panics caught, and report
 /// OK / ERROR / PANIC to the trampoline, which raises (if at all) after we returned.
+///
+/// The common path makes no call into C: the release queue is drained only when the state
+/// holds userdata values (otherwise Luau cannot have released any), and the function's
+/// error and panic handling is out of line.
 pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
     let mut ctx = CallContext { shared, frame };
     if shared.panic_pending() {
-        // A host function already panicked in this outermost call: run no more host code;
-        // the trampoline re-raises the first panic.
-        ctx.frame
-            .set_error(b"a host function panicked earlier in this call", 0);
-        return ffi::LUAW_CB_PANIC;
+        return refuse_after_panic(&mut ctx);
     }
     let func = crate::registry::lookup(&shared.functions, ctx.frame.function_id());
     // Values Luau collected since the last call are dropped now, outside the GC (their Drop
     // may run any code: it is guarded like the function).
+    if shared.may_have_released() {
+        if let Err(code) = drain_guarded(&mut ctx) {
+            return code;
+        }
+    }
+    let Some(func) = func else {
+        return not_registered(&mut ctx);
+    };
+    // The function (possibly the last reference, if it unregistered itself) is dropped inside
+    // the guard too: a panicking destructor is caught like any other panic. The one guard
+    // returns the code; errors are converted inside it, out of line.
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let result = func(&mut ctx);
+        drop(func);
+        match result {
+            Ok(()) => ffi::LUAW_CB_OK,
+            Err(err) => host_error(&mut ctx, err),
+        }
+    }));
+    match outcome {
+        Ok(code) => code,
+        Err(payload) => host_panic(&mut ctx, payload),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn refuse_after_panic(ctx: &mut CallContext<'_>) -> i32 {
+    // A host function already panicked in this outermost call: run no more host code;
+    // the trampoline re-raises the first panic.
+    ctx.frame
+        .set_error(b"a host function panicked earlier in this call", 0);
+    ffi::LUAW_CB_PANIC
+}
+
+#[cold]
+#[inline(never)]
+fn drain_guarded(ctx: &mut CallContext<'_>) -> std::result::Result<(), i32> {
+    let shared = ctx.shared;
     let released = catch_unwind(AssertUnwindSafe(|| shared.drain_released()));
     if let Err(payload) = released {
         shared.store_panic(payload);
         ctx.frame.set_error(b"a userdata destructor panicked", 0);
-        return ffi::LUAW_CB_PANIC;
+        return Err(ffi::LUAW_CB_PANIC);
     }
-    let Some(func) = func else {
-        let message = format!("function '{}' is not registered", ctx.name());
-        ctx.frame.set_error(message.as_bytes(), 0);
-        return ffi::LUAW_CB_ERROR;
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn not_registered(ctx: &mut CallContext<'_>) -> i32 {
+    let message = format!("function '{}' is not registered", ctx.name());
+    ctx.frame.set_error(message.as_bytes(), 0);
+    ffi::LUAW_CB_ERROR
+}
+
+/// The host function returned an error.
+#[cold]
+#[inline(never)]
+fn host_error(ctx: &mut CallContext<'_>, err: Error) -> i32 {
+    ctx.frame.truncate_results(0);
+    // Every error a host function returns is a host error: raised with exactly its
+    // message and, if it escapes, returned as `Error::Host` whose source is the
+    // original (an escaped host error passing through keeps its own original).
+    let message = err.message().to_owned();
+    let source: Arc<dyn std::error::Error + Send + Sync> = match err {
+        Error::Host {
+            source: Some(source),
+            ..
+        } => source,
+        other => Arc::new(other),
     };
-    // The function (possibly the last reference, if it unregistered itself) is dropped inside
-    // the guard too: a panicking destructor is caught like any other panic.
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let result = func(&mut ctx);
-        drop(func);
-        result
-    }));
-    match outcome {
-        Ok(Ok(())) => ffi::LUAW_CB_OK,
-        Ok(Err(err)) => {
-            ctx.frame.truncate_results(0);
-            // Every error a host function returns is a host error: raised with exactly its
-            // message and, if it escapes, returned as `Error::Host` whose source is the
-            // original (an escaped host error passing through keeps its own original).
-            let message = err.message().to_owned();
-            let source: Arc<dyn std::error::Error + Send + Sync> = match err {
-                Error::Host {
-                    source: Some(source),
-                    ..
-                } => source,
-                other => Arc::new(other),
-            };
-            let token = shared.remember_host_error(source);
-            ctx.frame.set_error(message.as_bytes(), token);
-            ffi::LUAW_CB_ERROR
-        }
-        Err(payload) => {
-            ctx.frame.truncate_results(0);
-            let text = panic_text(&*payload);
-            shared.store_panic(payload);
-            ctx.frame.set_error(text.as_bytes(), 0);
-            ffi::LUAW_CB_PANIC
-        }
-    }
+    let token = ctx.shared.remember_host_error(source);
+    ctx.frame.set_error(message.as_bytes(), token);
+    ffi::LUAW_CB_ERROR
+}
+
+/// The host function (or its error's conversion, or its destructor) panicked.
+#[cold]
+#[inline(never)]
+fn host_panic(ctx: &mut CallContext<'_>, payload: Box<dyn Any + Send>) -> i32 {
+    ctx.frame.truncate_results(0);
+    let text = panic_text(&*payload);
+    ctx.shared.store_panic(payload);
+    ctx.frame.set_error(text.as_bytes(), 0);
+    ffi::LUAW_CB_PANIC
 }

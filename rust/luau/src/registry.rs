@@ -6,19 +6,20 @@
 //!   use-after-free.
 //! - Each state keeps its own functions in a [`LocalFunctions`] table (no lock, owner thread
 //!   only; host functions need not be `Send`): the call path is one hash lookup and a
-//!   reference-count increment. A process-wide map id -> state counts the entries
-//!   ([`registry_len`]); registration, unregistration and drop take its write lock.
-//!   Functions are dropped after the lock and the table's borrow are released.
+//!   reference-count increment. Process-wide, only counts are kept ([`registry_len`], and
+//!   per state [`registry_len_for`]): registering and unregistering take no lock (a state
+//!   takes one the first time it registers and when it is dropped). Functions are dropped
+//!   after the table's borrow is released.
 //! - Each state removes exactly its own entries when it is dropped.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
-use parking_lot::RwLock;
+use parking_lot::Mutex;
 
 use crate::function::HostFn;
 
@@ -43,11 +44,64 @@ impl Hasher for IdHasher {
     }
 }
 
-/// The process-wide bookkeeping: function id -> owning state (for [`registry_len`] and
-/// [`registry_len_for`]). The functions themselves live in their state's [`LocalFunctions`].
-type Map = HashMap<u64, u64, BuildHasherDefault<IdHasher>>;
+/// A fast hasher for the host's own names (registration keys, chosen by the host, not by
+/// scripts): eight bytes per multiply (SipHash cost ~180 instructions per registration).
+#[derive(Default)]
+pub(crate) struct NameHasher(u64);
 
-static REGISTRY: LazyLock<RwLock<Map>> = LazyLock::new(|| RwLock::new(Map::default()));
+const NAME_K: u64 = 0xf135_7aea_2e62_a9c5;
+
+impl NameHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(NAME_K).rotate_left(23);
+    }
+}
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Fold the well-mixed high bits into the low ones hashbrown indexes with.
+        let h = self.0.wrapping_mul(NAME_K);
+        h ^ (h >> 32)
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.mix(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+}
+
+/// name -> id maps keyed by the host's names.
+pub(crate) type NameMap<V> = HashMap<Vec<u8>, V, BuildHasherDefault<NameHasher>>;
+
+/// The number of registered functions over all states.
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+/// state key -> that state's count, for [`registry_len_for`] (entries are added when a state
+/// first registers and removed when it is dropped).
+static COUNTS: LazyLock<Mutex<HashMap<u64, Arc<AtomicUsize>, BuildHasherDefault<IdHasher>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::default()));
 static NEXT_FUNCTION_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_STATE_KEY: AtomicU64 = AtomicU64::new(1);
 
@@ -56,49 +110,90 @@ pub(crate) fn new_state_key() -> u64 {
     NEXT_STATE_KEY.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A state's own table of its functions (id -> function), kept in step with the process-wide
-/// map by [`insert`] and [`remove`]: the dispatcher's [`lookup`] reads only this table, on the
-/// owner thread, without the lock (the lock and its two atomic operations cost more than the
-/// rest of a host call's lookup).
+/// A state's own table of its functions (id -> function): the dispatcher's [`lookup`] reads
+/// only this table, on the owner thread, without any lock.
 #[derive(Default)]
-pub(crate) struct LocalFunctions(RefCell<HashMap<u64, Rc<HostFn>, BuildHasherDefault<IdHasher>>>);
+pub(crate) struct LocalFunctions {
+    table: RefCell<HashMap<u64, Rc<HostFn>, BuildHasherDefault<IdHasher>>>,
+    /// This state's entry in [`COUNTS`] (written by the owner thread only), once it has one.
+    count: RefCell<Option<Arc<AtomicUsize>>>,
+    /// The state key the entry is filed under.
+    key: Cell<u64>,
+}
+
+impl LocalFunctions {
+    fn add_count(&self, state: u64, delta: isize) {
+        let mut slot = self.count.borrow_mut();
+        let count = slot.get_or_insert_with(|| {
+            let count = Arc::new(AtomicUsize::new(0));
+            COUNTS.lock().insert(state, Arc::clone(&count));
+            self.key.set(state);
+            count
+        });
+        // Only the owner thread writes: a load and a store, no read-modify-write.
+        let n = count.load(Ordering::Relaxed);
+        count.store(n.wrapping_add_signed(delta), Ordering::Relaxed);
+    }
+}
+
+impl Drop for LocalFunctions {
+    fn drop(&mut self) {
+        if self.count.get_mut().is_some() {
+            COUNTS.lock().remove(&self.key.get());
+        }
+        let left = self.table.get_mut().len();
+        if left != 0 {
+            TOTAL.fetch_sub(left, Ordering::Relaxed);
+        }
+    }
+}
 
 /// Registers `func` for `state` (whose own table is `local`); returns its new id (never 0,
 /// never reused).
 pub(crate) fn insert(local: &LocalFunctions, state: u64, func: Rc<HostFn>) -> u64 {
     let id = NEXT_FUNCTION_ID.fetch_add(1, Ordering::Relaxed);
-    REGISTRY.write().insert(id, state);
-    local.0.borrow_mut().insert(id, func);
+    local.table.borrow_mut().insert(id, func);
+    local.add_count(state, 1);
+    TOTAL.fetch_add(1, Ordering::Relaxed);
     id
 }
 
 /// The function registered under `id` in the state whose table is `local` (the state whose
 /// call is running). Ids of other states are never in it.
+#[inline]
 pub(crate) fn lookup(local: &LocalFunctions, id: u64) -> Option<Rc<HostFn>> {
-    local.0.borrow().get(&id).cloned()
+    local.table.borrow().get(&id).cloned()
 }
 
-/// Removes `state`'s entries among `ids` (from the process-wide map and the state's table
-/// `local`); the functions are dropped after the lock and the borrow are released (a
-/// closure's destructor may itself register or unregister).
+/// Removes `state`'s entries among `ids` (from the state's table `local`); the functions are
+/// dropped after the borrow is released (a closure's destructor may itself register or
+/// unregister).
 pub(crate) fn remove(local: &LocalFunctions, state: u64, ids: impl IntoIterator<Item = u64>) {
-    let mut removed = Vec::new();
+    let mut removed: Vec<Rc<HostFn>> = Vec::new();
     {
-        let mut map = REGISTRY.write();
-        let mut table = local.0.borrow_mut();
-        for id in ids {
-            if map.get(&id) == Some(&state) {
-                map.remove(&id);
-                removed.extend(table.remove(&id));
-            }
-        }
+        let mut table = local.table.borrow_mut();
+        removed.extend(ids.into_iter().filter_map(|id| table.remove(&id)));
+    }
+    if !removed.is_empty() {
+        local.add_count(state, -(removed.len() as isize));
+        TOTAL.fetch_sub(removed.len(), Ordering::Relaxed);
+    }
+    drop(removed);
+}
+
+/// Removes one entry: [`remove`] without the Vec.
+pub(crate) fn remove_one(local: &LocalFunctions, state: u64, id: u64) {
+    let removed = local.table.borrow_mut().remove(&id);
+    if removed.is_some() {
+        local.add_count(state, -1);
+        TOTAL.fetch_sub(1, Ordering::Relaxed);
     }
     drop(removed);
 }
 
 /// The number of registered host functions, over all states in the process.
 pub fn registry_len() -> usize {
-    REGISTRY.read().len()
+    TOTAL.load(Ordering::Relaxed)
 }
 
 /// The number of registered host functions owned by the state with `key` (0 once that state
@@ -108,5 +203,8 @@ pub fn registry_len_for(key: crate::RegistryKey) -> usize {
 }
 
 pub(crate) fn len_for(state: u64) -> usize {
-    REGISTRY.read().values().filter(|&&s| s == state).count()
+    COUNTS
+        .lock()
+        .get(&state)
+        .map_or(0, |c| c.load(Ordering::Relaxed))
 }

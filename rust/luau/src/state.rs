@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::error::Error as StdError;
 use std::fmt;
 use std::panic::resume_unwind;
@@ -80,7 +80,7 @@ pub(crate) struct Shared {
     pub(crate) raw: RawState,
     pub(crate) key: u64,
     /// name -> function id of this state's registered functions.
-    names: RefCell<HashMap<Vec<u8>, u64>>,
+    names: RefCell<registry::NameMap<u64>>,
     /// Host errors raised during the current outermost call, by token.
     host_errors: RefCell<VecDeque<(u64, Arc<dyn StdError + Send + Sync>)>>,
     next_token: Cell<u64>,
@@ -154,7 +154,7 @@ impl State {
         let shared = Rc::new(Shared {
             raw,
             key: registry::new_state_key(),
-            names: RefCell::new(HashMap::new()),
+            names: RefCell::new(registry::NameMap::default()),
             host_errors: RefCell::new(VecDeque::new()),
             next_token: Cell::new(1),
             panic: RefCell::new(None),
@@ -457,7 +457,9 @@ impl Shared {
         let result = result.map_err(|raw| self.convert_error(raw));
         if outermost {
             self.host_errors.borrow_mut().clear();
-            self.drain_released();
+            if self.may_have_released() {
+                self.drain_released();
+            }
             let panic = self.panic.borrow_mut().take();
             if let Some(payload) = panic {
                 resume_unwind(payload);
@@ -496,6 +498,13 @@ impl Shared {
         }
         errors.push_back((token, err));
         token
+    }
+
+    /// False when Luau's release queue is certainly empty: the store holds no value, so
+    /// there is no handle Luau could have released (then draining needs no call into C).
+    #[inline]
+    pub(crate) fn may_have_released(&self) -> bool {
+        self.userdata.try_borrow().map_or(true, |u| u.len() != 0)
     }
 
     /// Drops the userdata values Luau has collected (outside the GC and outside any borrow).
@@ -728,7 +737,7 @@ impl Shared {
         });
         let id = registry::insert(&self.functions, self.key, func);
         if let Err(err) = self.run(|raw| raw.register_function(name, id)) {
-            registry::remove(&self.functions, self.key, [id]);
+            registry::remove_one(&self.functions, self.key, id);
             return Err(err);
         }
         // Replacing a name reuses its key (no allocation); a new name is copied once.
@@ -741,7 +750,7 @@ impl Shared {
             self.names.borrow_mut().insert(name.to_vec(), id);
         }
         if let Some(old) = old {
-            registry::remove(&self.functions, self.key, [old]);
+            registry::remove_one(&self.functions, self.key, old);
         }
         Ok(())
     }
@@ -756,7 +765,7 @@ impl Shared {
                 ),
             )
         })?;
-        registry::remove(&self.functions, self.key, [id]);
+        registry::remove_one(&self.functions, self.key, id);
         // The global goes too (docs/bindings.md); closures a script kept become stale.
         self.run(|raw| {
             raw.push_values(&[Value::Nil])?;

@@ -50,12 +50,6 @@ macro_rules! number_like {
                 conv(&v.as_ref_any())
             }
         }
-        impl FromLuau for $t {
-            fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
-                let conv: fn(&ValueRef<'_>) -> std::result::Result<$t, String> = $conv;
-                conv(&ctx.arg(i)).map_err(|d| bad(ctx, i, d))
-            }
-        }
     )*};
 }
 
@@ -93,6 +87,56 @@ number_like! {
         ValueRef::Boolean(b) => Ok(b),
         _ => Err(expected_ref("boolean", v)),
     },
+}
+
+// Arguments are read straight from the call (monomorphic, inlined; errors out of line), with
+// the same errors as the conversions above.
+
+impl FromLuau for f64 {
+    #[inline]
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+        ctx.number(i)
+    }
+}
+
+impl FromLuau for f32 {
+    #[inline]
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+        ctx.number(i).map(|n| n as f32)
+    }
+}
+
+impl FromLuau for i64 {
+    #[inline]
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+        ctx.integer(i)
+    }
+}
+
+macro_rules! int_from_arg {
+    ($($t:ty),*) => {$(
+        impl FromLuau for $t {
+            #[inline]
+            fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+                let n = ctx.integer(i)?;
+                match <$t>::try_from(n) {
+                    Ok(v) => Ok(v),
+                    Err(_) => Err(ctx.no_integer(i)),
+                }
+            }
+        }
+    )*};
+}
+int_from_arg!(i32, i16, i8, u64, u32, u16, u8, usize, isize);
+
+impl FromLuau for bool {
+    #[inline]
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+        match ctx.arg(i) {
+            ValueRef::Boolean(b) => Ok(b),
+            v => Err(bad(ctx, i, expected_ref("boolean", &v))),
+        }
+    }
 }
 
 impl Value {
@@ -205,6 +249,7 @@ pub trait FromArg: Sized {
 }
 
 impl<T: FromLuau> FromArg for T {
+    #[inline]
     fn take(ctx: &CallContext<'_>, next: &mut usize) -> Result<Self> {
         let v = T::from_arg(ctx, *next)?;
         *next += 1;
@@ -238,6 +283,7 @@ impl FromArgs for () {
 macro_rules! from_args_tuple {
     ($($name:ident),+) => {
         impl<$($name: FromArg),+> FromArgs for ($($name,)+) {
+            #[inline]
             fn from_args(ctx: &CallContext<'_>, first: usize) -> Result<Self> {
                 let mut next = first;
                 Ok(($($name::take(ctx, &mut next)?,)+))
@@ -262,6 +308,7 @@ pub trait IntoReturn {
 }
 
 impl<T: IntoResults> IntoReturn for T {
+    #[inline]
     fn into_return(self, ctx: &mut CallContext<'_>) -> Result<()> {
         self.push_results(ctx)
     }
