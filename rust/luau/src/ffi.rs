@@ -1107,12 +1107,14 @@ impl<'a> CallFrame<'a> {
     #[inline]
     pub(crate) fn arg_number(&self, i: usize) -> Option<f64> {
         let v = self.raw_arg(i)?;
-        match v.type_ {
+        if v.type_ == LUAW_TNUMBER {
             // SAFETY: the wrapper sets `u.number` for LUAW_TNUMBER.
-            LUAW_TNUMBER => Some(unsafe { v.u.number }),
+            Some(unsafe { v.u.number })
+        } else if v.type_ == LUAW_TINTEGER {
             // SAFETY: the wrapper sets `u.integer` for LUAW_TINTEGER.
-            LUAW_TINTEGER => Some(unsafe { v.u.integer } as f64),
-            _ => None,
+            Some(unsafe { v.u.integer } as f64)
+        } else {
+            None
         }
     }
 

@@ -625,6 +625,7 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
 /// The common path makes no call into C: the release queue is drained only when the state
 /// holds userdata values (otherwise Luau cannot have released any), and the function's
 /// error and panic handling is out of line.
+#[inline]
 pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
     let mut ctx = CallContext { shared, frame };
     if shared.panic_pending() {

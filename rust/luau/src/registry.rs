@@ -5,8 +5,8 @@
 //!   state) finds no entry and raises `function 'add' is not registered`: never a
 //!   use-after-free.
 //! - Each state keeps its own functions in a [`LocalFunctions`] table (no lock, owner thread
-//!   only; host functions need not be `Send`): the call path is one hash lookup and a
-//!   reference-count increment. Process-wide, only counts are kept ([`registry_len`], and
+//!   only; host functions need not be `Send`), indexed by the id's low bits: the call path is
+//!   an index, a comparison and a reference-count increment. Process-wide, only counts are kept ([`registry_len`], and
 //!   per state [`registry_len_for`]): registering and unregistering take no lock (a state
 //!   takes one the first time it registers and when it is dropped). Functions are dropped
 //!   after the table's borrow is released.
@@ -100,48 +100,68 @@ pub(crate) type NameMap<V> = HashMap<Vec<u8>, V, BuildHasherDefault<NameHasher>>
 static TOTAL: AtomicUsize = AtomicUsize::new(0);
 /// state key -> that state's count, for [`registry_len_for`] (entries are added when a state
 /// first registers and removed when it is dropped).
-static COUNTS: LazyLock<Mutex<HashMap<u64, Arc<AtomicUsize>, BuildHasherDefault<IdHasher>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::default()));
-static NEXT_FUNCTION_ID: AtomicU64 = AtomicU64::new(1);
+type Counts = HashMap<u64, Arc<AtomicUsize>, BuildHasherDefault<IdHasher>>;
+static COUNTS: LazyLock<Mutex<Counts>> = LazyLock::new(|| Mutex::new(HashMap::default()));
+/// The sequence part of function ids (process-wide, never reused).
+static NEXT_SEQUENCE: AtomicU64 = AtomicU64::new(1);
 static NEXT_STATE_KEY: AtomicU64 = AtomicU64::new(1);
+
+/// A function id is `sequence << SLOT_BITS | slot`: the sequence makes it unique in the
+/// process (never reused, never 0), the slot is its index in its state's table.
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Sequences past this would no longer fit beside the slot.
+const MAX_SEQUENCE: u64 = u64::MAX >> SLOT_BITS;
 
 /// A fresh key for a new state.
 pub(crate) fn new_state_key() -> u64 {
     NEXT_STATE_KEY.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A state's own table of its functions (id -> function): the dispatcher's [`lookup`] reads
-/// only this table, on the owner thread, without any lock.
+/// One slot of a state's table: the id it holds now (0: free) and its function.
+struct Slot {
+    id: u64,
+    func: Option<Rc<HostFn>>,
+}
+
+#[derive(Default)]
+struct Table {
+    slots: Vec<Slot>,
+    /// Free slot indices.
+    free: Vec<u32>,
+    len: usize,
+}
+
+/// A state's own table of its functions (slot -> (id, function)): the dispatcher's
+/// [`lookup`] is an index and a comparison, on the owner thread, without any lock.
 #[derive(Default)]
 pub(crate) struct LocalFunctions {
-    table: RefCell<HashMap<u64, Rc<HostFn>, BuildHasherDefault<IdHasher>>>,
-    /// This state's entry in [`COUNTS`] (written by the owner thread only), once it has one.
-    count: RefCell<Option<Arc<AtomicUsize>>>,
-    /// The state key the entry is filed under.
-    key: Cell<u64>,
+    table: RefCell<Table>,
+    /// This state's count, shared with [`COUNTS`] (written by the owner thread only).
+    count: Arc<AtomicUsize>,
+    /// The key the count is filed under in [`COUNTS`] (0: not yet).
+    filed: Cell<u64>,
 }
 
 impl LocalFunctions {
     fn add_count(&self, state: u64, delta: isize) {
-        let mut slot = self.count.borrow_mut();
-        let count = slot.get_or_insert_with(|| {
-            let count = Arc::new(AtomicUsize::new(0));
-            COUNTS.lock().insert(state, Arc::clone(&count));
-            self.key.set(state);
-            count
-        });
+        if self.filed.get() == 0 {
+            COUNTS.lock().insert(state, Arc::clone(&self.count));
+            self.filed.set(state);
+        }
         // Only the owner thread writes: a load and a store, no read-modify-write.
-        let n = count.load(Ordering::Relaxed);
-        count.store(n.wrapping_add_signed(delta), Ordering::Relaxed);
+        let n = self.count.load(Ordering::Relaxed);
+        self.count
+            .store(n.wrapping_add_signed(delta), Ordering::Relaxed);
     }
 }
 
 impl Drop for LocalFunctions {
     fn drop(&mut self) {
-        if self.count.get_mut().is_some() {
-            COUNTS.lock().remove(&self.key.get());
+        if self.filed.get() != 0 {
+            COUNTS.lock().remove(&self.filed.get());
         }
-        let left = self.table.get_mut().len();
+        let left = self.table.get_mut().len;
         if left != 0 {
             TOTAL.fetch_sub(left, Ordering::Relaxed);
         }
@@ -149,20 +169,59 @@ impl Drop for LocalFunctions {
 }
 
 /// Registers `func` for `state` (whose own table is `local`); returns its new id (never 0,
-/// never reused).
-pub(crate) fn insert(local: &LocalFunctions, state: u64, func: Rc<HostFn>) -> u64 {
-    let id = NEXT_FUNCTION_ID.fetch_add(1, Ordering::Relaxed);
-    local.table.borrow_mut().insert(id, func);
-    local.add_count(state, 1);
-    TOTAL.fetch_add(1, Ordering::Relaxed);
-    id
+/// never reused), or `None` when the state's table or the id space is full.
+pub(crate) fn insert(local: &LocalFunctions, state: u64, func: Rc<HostFn>) -> Option<u64> {
+    let sequence = NEXT_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    if sequence > MAX_SEQUENCE {
+        return None;
+    }
+    {
+        let mut table = local.table.borrow_mut();
+        let slot = match table.free.pop() {
+            Some(slot) => slot as usize,
+            None if (table.slots.len() as u64) <= SLOT_MASK => {
+                table.slots.push(Slot { id: 0, func: None });
+                table.slots.len() - 1
+            }
+            None => return None,
+        };
+        let id = sequence << SLOT_BITS | slot as u64;
+        table.slots[slot] = Slot {
+            id,
+            func: Some(func),
+        };
+        table.len += 1;
+        drop(table);
+        local.add_count(state, 1);
+        TOTAL.fetch_add(1, Ordering::Relaxed);
+        Some(id)
+    }
 }
 
 /// The function registered under `id` in the state whose table is `local` (the state whose
-/// call is running). Ids of other states are never in it.
+/// call is running). Ids of other states, and stale ids, never match.
 #[inline]
 pub(crate) fn lookup(local: &LocalFunctions, id: u64) -> Option<Rc<HostFn>> {
-    local.table.borrow().get(&id).cloned()
+    let table = local.table.borrow();
+    let slot = table.slots.get((id & SLOT_MASK) as usize)?;
+    if slot.id != id {
+        return None;
+    }
+    slot.func.clone()
+}
+
+/// Takes `id`'s function out of the table (`None` if `id` is not there).
+fn take(table: &mut Table, id: u64) -> Option<Rc<HostFn>> {
+    let index = (id & SLOT_MASK) as usize;
+    let slot = table.slots.get_mut(index)?;
+    if slot.id != id || id == 0 {
+        return None;
+    }
+    slot.id = 0;
+    let func = slot.func.take();
+    table.free.push(index as u32);
+    table.len -= 1;
+    func
 }
 
 /// Removes `state`'s entries among `ids` (from the state's table `local`); the functions are
@@ -172,7 +231,7 @@ pub(crate) fn remove(local: &LocalFunctions, state: u64, ids: impl IntoIterator<
     let mut removed: Vec<Rc<HostFn>> = Vec::new();
     {
         let mut table = local.table.borrow_mut();
-        removed.extend(ids.into_iter().filter_map(|id| table.remove(&id)));
+        removed.extend(ids.into_iter().filter_map(|id| take(&mut table, id)));
     }
     if !removed.is_empty() {
         local.add_count(state, -(removed.len() as isize));
@@ -183,7 +242,7 @@ pub(crate) fn remove(local: &LocalFunctions, state: u64, ids: impl IntoIterator<
 
 /// Removes one entry: [`remove`] without the Vec.
 pub(crate) fn remove_one(local: &LocalFunctions, state: u64, id: u64) {
-    let removed = local.table.borrow_mut().remove(&id);
+    let removed = take(&mut local.table.borrow_mut(), id);
     if removed.is_some() {
         local.add_count(state, -1);
         TOTAL.fetch_sub(1, Ordering::Relaxed);

@@ -409,6 +409,12 @@ impl Drop for Function<'_> {
     }
 }
 
+/// The error of a registration past the registry's capacity (16M live functions per state).
+#[cold]
+fn too_many() -> Error {
+    Error::new(ErrorKind::Memory, "too many host functions registered")
+}
+
 fn n_i32(n: usize) -> std::result::Result<i32, RawError> {
     i32::try_from(n).map_err(|_| RawError::new(ffi::LUAW_ERRARG, "too many values"))
 }
@@ -534,27 +540,27 @@ impl Shared {
         let type_id = self.userdata.borrow_mut().add_type::<T>();
         let (getters, setters) = reg.take_fields();
         let readable: Vec<String> = getters.keys().cloned().collect();
-        let hidden = |f: Rc<HostFn>| -> u64 {
-            let id = registry::insert(&self.functions, self.key, f);
+        let hidden = |f: Rc<HostFn>| -> Result<u64> {
+            let id = registry::insert(&self.functions, self.key, f).ok_or_else(too_many)?;
             self.hidden_ids.borrow_mut().push(id);
-            id
+            Ok(id)
         };
         let methods: Vec<(String, u64)> = reg
             .methods
             .iter()
-            .map(|(name, f)| (name.clone(), hidden(Rc::clone(f))))
-            .collect();
+            .map(|(name, f)| Ok((name.clone(), hidden(Rc::clone(f))?)))
+            .collect::<Result<_>>()?;
         let functions: Vec<(String, u64)> = reg
             .functions
             .iter()
-            .map(|(name, f)| (name.clone(), hidden(Rc::clone(f))))
-            .collect();
+            .map(|(name, f)| Ok((name.clone(), hidden(Rc::clone(f))?)))
+            .collect::<Result<_>>()?;
         let metas: Vec<(String, u64)> = reg
             .metas
             .iter()
             .filter(|(name, _)| name != "__index" && name != "__newindex")
-            .map(|(name, f)| (name.clone(), hidden(Rc::clone(f))))
-            .collect();
+            .map(|(name, f)| Ok((name.clone(), hidden(Rc::clone(f))?)))
+            .collect::<Result<_>>()?;
         let fill = |raw: &RawState, members: &[(String, u64)]| {
             for (name, id) in members {
                 raw.push_function(*id, name.as_bytes())?;
@@ -568,8 +574,8 @@ impl Shared {
             fill(raw, &methods)?;
             raw.make_ref(-1)
         })?;
-        let index_id = hidden(UserDataRegistry::<T>::index_handler(getters, methods_ref));
-        let newindex_id = hidden(UserDataRegistry::<T>::newindex_handler(setters, readable));
+        let index_id = hidden(UserDataRegistry::<T>::index_handler(getters, methods_ref))?;
+        let newindex_id = hidden(UserDataRegistry::<T>::newindex_handler(setters, readable))?;
         self.run(|raw| {
             raw.newtable(0, i32::try_from(metas.len() + 2).unwrap_or(0))?;
             fill(
@@ -735,7 +741,7 @@ impl Shared {
             let results = f(ctx)?;
             results.push_results(ctx)
         });
-        let id = registry::insert(&self.functions, self.key, func);
+        let id = registry::insert(&self.functions, self.key, func).ok_or_else(too_many)?;
         if let Err(err) = self.run(|raw| raw.register_function(name, id)) {
             registry::remove_one(&self.functions, self.key, id);
             return Err(err);
