@@ -96,14 +96,14 @@ impl Hasher for NameHasher {
 /// name -> id maps keyed by the host's names.
 pub(crate) type NameMap<V> = HashMap<Vec<u8>, V, BuildHasherDefault<NameHasher>>;
 
-/// The number of registered functions over all states.
-static TOTAL: AtomicUsize = AtomicUsize::new(0);
-/// state key -> that state's count, for [`registry_len_for`] (entries are added when a state
-/// first registers and removed when it is dropped).
+/// state key -> that state's count, for [`registry_len_for`] and [`registry_len`] (entries
+/// are added when a state first registers and removed when it is dropped).
 type Counts = HashMap<u64, Arc<AtomicUsize>, BuildHasherDefault<IdHasher>>;
 static COUNTS: LazyLock<Mutex<Counts>> = LazyLock::new(|| Mutex::new(HashMap::default()));
-/// The sequence part of function ids (process-wide, never reused).
+/// The sequence part of function ids (process-wide, never reused), handed to states in
+/// blocks of [`SEQUENCE_BLOCK`] (one atomic operation per block, not per registration).
 static NEXT_SEQUENCE: AtomicU64 = AtomicU64::new(1);
+const SEQUENCE_BLOCK: u64 = 1024;
 static NEXT_STATE_KEY: AtomicU64 = AtomicU64::new(1);
 
 /// A function id is `sequence << SLOT_BITS | slot`: the sequence makes it unique in the
@@ -141,9 +141,23 @@ pub(crate) struct LocalFunctions {
     count: Arc<AtomicUsize>,
     /// The key the count is filed under in [`COUNTS`] (0: not yet).
     filed: Cell<u64>,
+    /// This state's block of sequences: the next one and the end (exclusive).
+    sequences: Cell<(u64, u64)>,
 }
 
 impl LocalFunctions {
+    /// The next sequence of this state's block (a new block when it is used up).
+    fn next_sequence(&self) -> u64 {
+        let (next, end) = self.sequences.get();
+        if next < end {
+            self.sequences.set((next + 1, end));
+            return next;
+        }
+        let first = NEXT_SEQUENCE.fetch_add(SEQUENCE_BLOCK, Ordering::Relaxed);
+        self.sequences.set((first + 1, first + SEQUENCE_BLOCK));
+        first
+    }
+
     fn add_count(&self, state: u64, delta: isize) {
         if self.filed.get() == 0 {
             COUNTS.lock().insert(state, Arc::clone(&self.count));
@@ -161,17 +175,13 @@ impl Drop for LocalFunctions {
         if self.filed.get() != 0 {
             COUNTS.lock().remove(&self.filed.get());
         }
-        let left = self.table.get_mut().len;
-        if left != 0 {
-            TOTAL.fetch_sub(left, Ordering::Relaxed);
-        }
     }
 }
 
 /// Registers `func` for `state` (whose own table is `local`); returns its new id (never 0,
 /// never reused), or `None` when the state's table or the id space is full.
 pub(crate) fn insert(local: &LocalFunctions, state: u64, func: Rc<HostFn>) -> Option<u64> {
-    let sequence = NEXT_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let sequence = local.next_sequence();
     if sequence > MAX_SEQUENCE {
         return None;
     }
@@ -193,7 +203,6 @@ pub(crate) fn insert(local: &LocalFunctions, state: u64, func: Rc<HostFn>) -> Op
         table.len += 1;
         drop(table);
         local.add_count(state, 1);
-        TOTAL.fetch_add(1, Ordering::Relaxed);
         Some(id)
     }
 }
@@ -235,7 +244,6 @@ pub(crate) fn remove(local: &LocalFunctions, state: u64, ids: impl IntoIterator<
     }
     if !removed.is_empty() {
         local.add_count(state, -(removed.len() as isize));
-        TOTAL.fetch_sub(removed.len(), Ordering::Relaxed);
     }
     drop(removed);
 }
@@ -245,14 +253,17 @@ pub(crate) fn remove_one(local: &LocalFunctions, state: u64, id: u64) {
     let removed = take(&mut local.table.borrow_mut(), id);
     if removed.is_some() {
         local.add_count(state, -1);
-        TOTAL.fetch_sub(1, Ordering::Relaxed);
     }
     drop(removed);
 }
 
 /// The number of registered host functions, over all states in the process.
 pub fn registry_len() -> usize {
-    TOTAL.load(Ordering::Relaxed)
+    COUNTS
+        .lock()
+        .values()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum()
 }
 
 /// The number of registered host functions owned by the state with `key` (0 once that state
