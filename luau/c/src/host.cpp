@@ -39,6 +39,12 @@ namespace {
 // Pushes one result. Raises (fine: only Luau/C++ frames are below) on OOM or a bad index.
 inline void push_result(luaw_State* S, lua_State* L, const luaw_Value* v, int frame_top, const char* name)
 {
+    if (v->type == LUAW_TNUMBER)
+    {
+        setnvalue(L->top, v->u.number); // room was checked by the caller
+        L->top++;
+        return;
+    }
     if (v->type != LUAW_TSTACK)
         return push_scalar(S, L, v);
     if (v->stack_index < 1 || v->stack_index > frame_top)

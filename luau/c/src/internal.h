@@ -35,8 +35,6 @@ struct HostUserdata {
     uint32_t type_id;
 };
 
-// Fills v from the stack slot o at absolute index idx: the trampoline's fast path.
-void read_slot(const TValue* o, int idx, luaw_Value* v);
 // Fills v from the value at idx (scalars by value, strings borrowed, host userdata by
 // handle, everything else by type and index). Never raises.
 void read_value(lua_State* L, int idx, luaw_Value* v);
@@ -129,6 +127,55 @@ int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host
 // The same bookkeeping for a call that succeeded (a swallowed panic still surfaces).
 // keep_from: stack height to drop back to if the success turns into a panic.
 int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err);
+
+// Fills v from the stack slot o at absolute index idx. Inline: the trampoline's hot path.
+inline void read_slot(const TValue* o, int idx, luaw_Value* v)
+{
+    const int t = ttype(o);
+    v->type = t;
+    v->stack_index = idx;
+    switch (t)
+    {
+    case LUA_TBOOLEAN:
+        v->u.boolean = bvalue(o);
+        break;
+    case LUA_TNUMBER:
+        v->u.number = nvalue(o);
+        break;
+    case LUA_TINTEGER:
+        v->u.integer = lvalue(o);
+        break;
+    case LUA_TSTRING:
+    {
+        const TString* ts = tsvalue(o);
+        v->u.string.ptr = getstr(ts);
+        v->u.string.len = ts->len;
+        break;
+    }
+    case LUA_TVECTOR:
+    {
+        const float* f = vvalue(o);
+        v->u.vector[0] = f[0];
+        v->u.vector[1] = f[1];
+        v->u.vector[2] = f[2];
+        v->u.vector[3] = 0.0f;
+        break;
+    }
+    case LUA_TUSERDATA:
+    {
+        const Udata* u = uvalue(o);
+        const bool ours = u->tag == kHostUserdataTag;
+        const HostUserdata* ud = reinterpret_cast<const HostUserdata*>(u->data);
+        v->u.userdata.handle = ours ? ud->handle : 0;
+        v->u.userdata.type_id = ours ? ud->type_id : 0;
+        break;
+    }
+    default:
+        v->u.userdata.handle = 0;
+        v->u.userdata.type_id = 0;
+        break;
+    }
+}
 
 extern "C" int trampoline(lua_State* L);
 void panic_interrupt(lua_State* L, int gc);

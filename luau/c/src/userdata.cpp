@@ -7,54 +7,6 @@ using namespace luaw;
 
 namespace luaw {
 
-void read_slot(const TValue* o, int idx, luaw_Value* v)
-{
-    const int t = ttype(o);
-    v->type = t;
-    v->stack_index = idx;
-    switch (t)
-    {
-    case LUA_TBOOLEAN:
-        v->u.boolean = bvalue(o);
-        break;
-    case LUA_TNUMBER:
-        v->u.number = nvalue(o);
-        break;
-    case LUA_TINTEGER:
-        v->u.integer = lvalue(o);
-        break;
-    case LUA_TSTRING:
-    {
-        const TString* ts = tsvalue(o);
-        v->u.string.ptr = getstr(ts);
-        v->u.string.len = ts->len;
-        break;
-    }
-    case LUA_TVECTOR:
-    {
-        const float* f = vvalue(o);
-        v->u.vector[0] = f[0];
-        v->u.vector[1] = f[1];
-        v->u.vector[2] = f[2];
-        v->u.vector[3] = 0.0f;
-        break;
-    }
-    case LUA_TUSERDATA:
-    {
-        const Udata* u = uvalue(o);
-        const bool ours = u->tag == kHostUserdataTag;
-        const HostUserdata* ud = reinterpret_cast<const HostUserdata*>(u->data);
-        v->u.userdata.handle = ours ? ud->handle : 0;
-        v->u.userdata.type_id = ours ? ud->type_id : 0;
-        break;
-    }
-    default:
-        v->u.userdata.handle = 0;
-        v->u.userdata.type_id = 0;
-        break;
-    }
-}
-
 void read_value(lua_State* L, int idx, luaw_Value* v)
 {
     read_slot(L->base + (idx - 1), idx, v); // idx is a valid absolute index (callers check)
