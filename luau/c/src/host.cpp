@@ -242,39 +242,46 @@ static void push_host_function(lua_State* L, uint64_t function_id, const char* n
     lua_pushcclosurek(L, trampoline, debugname, 2, nullptr);
 }
 
-// Luau's debug name is a C string: a NUL-terminated copy (cut at an embedded NUL) in buf,
-// or in heap storage for long names.
-static const char* debug_name(const char* name, size_t name_len, char (&buf)[128], std::string& heap)
-{
-    if (name_len < sizeof(buf))
+// Luau's debug name is a C string: a NUL-terminated copy of the name (cut at an embedded
+// NUL), on the stack for short names.
+struct DebugName {
+    char buf[128];
+    std::string heap;
+    const char* c_str = nullptr;
+
+    // False when out of memory.
+    bool set(const char* name, size_t name_len) noexcept
     {
-        if (name_len)
-            std::memcpy(buf, name, name_len);
-        buf[name_len] = 0;
-        return buf;
+        if (name_len < sizeof(buf))
+        {
+            if (name_len)
+                std::memcpy(buf, name, name_len);
+            buf[name_len] = 0;
+            c_str = buf;
+            return true;
+        }
+        try
+        {
+            heap.assign(name, name_len);
+        }
+        catch (...)
+        {
+            return false;
+        }
+        c_str = heap.c_str();
+        return true;
     }
-    heap.assign(name, name_len);
-    return heap.c_str();
-}
+};
 
 extern "C" int32_t luaw_push_function(luaw_State* S, uint64_t function_id, const char* name, size_t name_len,
                                       luaw_Error* err) noexcept
 {
     if (S == nullptr || function_id == 0 || (name == nullptr && name_len != 0))
         return set_error(S, err, LUAW_ERRARG, "luaw_push_function: bad argument", 32);
-    lua_State* L = S->current;
-    char buf[128];
-    std::string heap;
-    const char* debugname = nullptr;
-    try
-    {
-        debugname = debug_name(name, name_len, buf, heap);
-    }
-    catch (...)
-    {
+    DebugName debugname;
+    if (!debugname.set(name, name_len))
         return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
-    }
-    int rc = protect(L, [&](lua_State* L) { push_host_function(L, function_id, name, name_len, debugname); });
+    int rc = protect(S->current, [&](lua_State* L) { push_host_function(L, function_id, name, name_len, debugname.c_str); });
     if (rc != LUA_OK)
         return conclude_error(S, rc, err);
     return set_ok(err);
@@ -285,25 +292,16 @@ extern "C" int32_t luaw_register_function(luaw_State* S, const char* name, size_
 {
     if (S == nullptr || function_id == 0 || (name == nullptr && name_len != 0))
         return set_error(S, err, LUAW_ERRARG, "luaw_register_function: bad argument", 36);
-    lua_State* L = S->current;
-    char buf[128];
-    std::string heap;
-    const char* debugname = nullptr;
-    try
-    {
-        debugname = debug_name(name, name_len, buf, heap);
-    }
-    catch (...)
-    {
+    DebugName debugname;
+    if (!debugname.set(name, name_len))
         return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
-    }
+    lua_State* L = S->current;
     const int top = lua_gettop(L);
-    // One protected call: the closure and the global assignment (the name string is
-    // interned once and shared by the key and the upvalue).
+    // One protected call: the closure and the global assignment.
     int rc = protect(L, [&](lua_State* L) {
         lua_rawcheckstack(L, 1);
         lua_pushlstring(L, name ? name : "", name_len);
-        push_host_function(L, function_id, name, name_len, debugname);
+        push_host_function(L, function_id, name, name_len, debugname.c_str);
         lua_settable(L, LUA_GLOBALSINDEX);
     });
     if (rc != LUA_OK)
