@@ -241,6 +241,9 @@ int32_t luaw_next(luaw_State* S, int32_t idx, int32_t* more, luaw_Error* err) LU
 */
 int32_t luaw_call_global(luaw_State* S, const char* name, size_t name_len, const luaw_Value* args,
                          int32_t nargs, int32_t nresults, int32_t* nresults_out, luaw_Error* err) LUAW_NOEXCEPT;
+/* The same for the function held by reference ref (see luaw_ref). */
+int32_t luaw_call_ref(luaw_State* S, int32_t ref, const luaw_Value* args, int32_t nargs, int32_t nresults,
+                      int32_t* nresults_out, luaw_Error* err) LUAW_NOEXCEPT;
 
 /* ------------------------------------------------------------------------------------
 ** Host functions

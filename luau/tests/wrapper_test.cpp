@@ -624,3 +624,40 @@ TEST_F(Wrapper, HostUserdataMetatableConstructorAndRelease)
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(Wrapper, CallRefInOneCrossing)
+{
+    // Requirement: a host can call a Luau function it holds by reference with arguments in
+    // one call, getting results on the stack or a status (with traceback) and a clean stack.
+    int32_t n = 0;
+    ASSERT_EQ(run("return function(a, s) if a < 0 then error('negative') end return a * 2, s .. '!' end", &n), LUAW_OK);
+    int32_t ref = 0;
+    ASSERT_EQ(luaw_ref(S, -1, &ref, &err), LUAW_OK);
+    luaw_settop(S, 0);
+    luaw_Value args[2]{};
+    args[0].type = LUAW_TNUMBER;
+    args[0].u.number = 21;
+    args[1].type = LUAW_TSTRING;
+    args[1].u.string.ptr = "hi";
+    args[1].u.string.len = 2;
+    ASSERT_EQ(luaw_call_ref(S, ref, args, 2, LUAW_MULTRET, &n, &err), LUAW_OK) << message();
+    ASSERT_EQ(n, 2);
+    EXPECT_EQ(number_at(1), 42);
+    EXPECT_EQ(string_at(2), "hi!");
+    luaw_settop(S, 0);
+    args[0].u.number = -1;
+    ASSERT_EQ(luaw_call_ref(S, ref, args, 2, 1, &n, &err), LUAW_ERRRUN);
+    EXPECT_NE(message().find("negative"), std::string::npos);
+    EXPECT_NE(traceback().find("stack traceback:"), std::string::npos);
+    EXPECT_EQ(luaw_gettop(S), 0);
+    EXPECT_EQ(luaw_call_ref(S, 0, args, 2, 1, &n, &err), LUAW_ERRARG);
+    luaw_Value bad{};
+    bad.type = LUAW_TSTACK;
+    bad.stack_index = 5;
+    EXPECT_EQ(luaw_call_ref(S, ref, &bad, 1, 1, &n, &err), LUAW_ERRARG);
+    EXPECT_EQ(luaw_gettop(S), 0);
+}
+
+} // namespace

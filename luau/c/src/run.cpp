@@ -330,3 +330,27 @@ extern "C" int32_t luaw_call_global(luaw_State* S, const char* name, size_t name
         *nresults_out = lua_gettop(L) - base;
     return rc;
 }
+
+extern "C" int32_t luaw_call_ref(luaw_State* S, int32_t ref, const luaw_Value* args, int32_t nargs, int32_t nresults,
+                                 int32_t* nresults_out, luaw_Error* err) noexcept
+{
+    if (nresults_out)
+        *nresults_out = 0;
+    if (S == nullptr || ref <= 0 || nargs < 0 || (nargs > 0 && args == nullptr))
+        return set_error(S, err, LUAW_ERRARG, "luaw_call_ref: bad argument", 27);
+    lua_State* L = S->current;
+    const int base = lua_gettop(L);
+    if (!lua_checkstack(L, 1))
+        return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+    lua_getref(L, ref);
+    int32_t rc = luaw_push_values(S, args, nargs, err);
+    if (rc != LUAW_OK)
+    {
+        lua_settop(L, base);
+        return rc;
+    }
+    rc = luaw_pcall(S, nargs, nresults, err);
+    if (rc == LUAW_OK && nresults_out)
+        *nresults_out = lua_gettop(L) - base;
+    return rc;
+}

@@ -112,6 +112,17 @@ extern "C" int32_t luaw_push_values(luaw_State* S, const luaw_Value* values, int
     }
     if (!lua_checkstack(L, n))
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+    // After the stack check, values that live in the TValue itself cannot raise: push them
+    // directly. Strings and userdata allocate, so those go through a protected call.
+    bool allocates = false;
+    for (int32_t i = 0; i < n && !allocates; ++i)
+        allocates = values[i].type == LUAW_TSTRING || values[i].type == LUAW_TUSERDATA;
+    if (!allocates)
+    {
+        for (int32_t i = 0; i < n; ++i)
+            push_value(S, L, &values[i]);
+        return set_ok(err);
+    }
     int rc = protect(L, [&](lua_State* L) {
         for (int32_t i = 0; i < n; ++i)
             push_value(S, L, &values[i]);
