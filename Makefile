@@ -11,7 +11,7 @@ GO          ?= go
 CARGO       ?= cargo
 GOFLAGS_ALL := GOTOOLCHAIN=local CGO_ENABLED=1
 
-.PHONY: test demo matrix bench native native-check cpp-test cpp-asan go-test rust-test tools-test lint header-check clean
+.PHONY: test demo matrix bench native native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
 
 ## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG); Go links it.
 native: $(NATIVE)/libluau_embed.a
@@ -32,6 +32,12 @@ header-check:
 
 cpp-test: native-check
 	@$(NATIVE_CHECK)/luau_wrapper_test --gtest_brief=1 2>&1 | tail -n 3
+
+## cpp-longjmp: the C++ suite with Luau errors as longjmp (the wrapper must be correct in both modes).
+cpp-longjmp:
+	cmake -S luau -B target/native-longjmp -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUAW_USE_LONGJMP=ON -DLUAW_TESTS=ON -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
+	ninja -C target/native-longjmp
+	@target/native-longjmp/luau_wrapper_test --gtest_brief=1 2>&1 | tail -n 3
 
 ## cpp-asan: the C++ suite under AddressSanitizer + UBSan + LeakSanitizer.
 cpp-asan:
@@ -71,7 +77,7 @@ bench: native
 
 lint: header-check
 
-test: header-check bazel-check tools-test cpp-test cpp-asan go-test rust-test matrix
+test: header-check bazel-check tools-test cpp-test cpp-longjmp cpp-asan go-test rust-test matrix
 	@echo "make test: all suites passed"
 
 demo: native

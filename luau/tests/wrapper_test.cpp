@@ -119,6 +119,9 @@ TEST(Build, AbiVersionAndBuildInfoMatchTheHeader)
     EXPECT_EQ(info.max_cstack, 1000000);
     EXPECT_EQ(info.vector_size, 3);
     EXPECT_STREQ(info.luau_version, "0.745");
+#ifdef LUAW_EXPECT_LONGJMP
+    EXPECT_EQ(info.uses_longjmp, LUAW_EXPECT_LONGJMP); // the error mode this build asked for
+#endif
 }
 
 TEST(Build, WrongAbiVersionIsRefused)
