@@ -15,7 +15,7 @@
 // # Errors
 //
 // Every error is an *Error with a Kind (one per status code of the C ABI, plus
-// KindClosed, KindConcurrentUse and KindConversion), a Message and, for runtime errors, a
+// KindClosed, KindConcurrentUse, KindConversion and KindPoisoned), a Message and, for runtime errors, a
 // Traceback. No Luau error ever unwinds through a Go frame: the wrapper raises it only
 // after the Go host function has returned.
 //
@@ -23,6 +23,10 @@
 // script, the caller gets KindHost and errors.Is / errors.As find the original error. A
 // host function's panic becomes a Luau error that pcall cannot swallow, and the original
 // panic value is re-panicked on the calling goroutine when the outermost call returns.
+//
+// A host function must not end its goroutine (runtime.Goexit, t.FailNow): the Go runtime
+// would discard the Luau frames of the call, so the State is then poisoned: every later
+// call returns KindPoisoned, and Close releases only the Go side.
 //
 // # Concurrency
 //

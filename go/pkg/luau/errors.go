@@ -25,6 +25,7 @@ const (
 	KindClosed                        // the State was closed
 	KindConcurrentUse                 // the State is in use by another goroutine
 	KindConversion                    // a value cannot be converted between Go and Luau
+	KindPoisoned                      // a host function called runtime.Goexit: the State is unusable
 )
 
 var kindNames = [...]string{
@@ -40,6 +41,7 @@ var kindNames = [...]string{
 	KindClosed:        "closed",
 	KindConcurrentUse: "concurrent_use",
 	KindConversion:    "conversion",
+	KindPoisoned:      "poisoned",
 }
 
 // String returns the kind's shared name, e.g. "runtime" or "concurrent_use".
@@ -117,6 +119,10 @@ func (e *Error) Format(f fmt.State, verb rune) {
 
 func newError(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+func errPoisoned() *Error {
+	return &Error{Kind: KindPoisoned, Message: "luau: state is unusable: a host function called runtime.Goexit (e.g. t.FailNow) during a call"}
 }
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "luau: state is closed"} }

@@ -155,6 +155,7 @@ func RegistrySize() int { return int(registry.n.Load()) }
 func init() {
 	capi.Dispatcher = dispatch
 	capi.PanicHandler = dispatchPanicked
+	capi.GoexitHandler = dispatchGoexit
 	capi.StateOf = func(s any) *capi.State { return s.(*State).st.c }
 }
 
@@ -269,6 +270,13 @@ func panicText(v any) string {
 // call context is still the active one: dispatch was unwound between setting it up and
 // tearing it down) is recorded for leave to re-raise; any other panic of the dispatcher is
 // a binding bug, turned into the panic status without re-raising.
+// dispatchGoexit poisons the state whose host function called runtime.Goexit.
+func dispatchGoexit(stateID uint64, raw *capi.Call) {
+	if e := registry.lookup(raw.FunctionID()); e != nil && e.st.id == stateID {
+		e.st.poisoned.Store(true)
+	}
+}
+
 func dispatchPanicked(stateID uint64, raw *capi.Call, v any) int32 {
 	if e := registry.lookup(raw.FunctionID()); e != nil && e.st.id == stateID {
 		st := e.st

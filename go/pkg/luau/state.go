@@ -25,6 +25,9 @@ type state struct {
 	c      *capi.State // set once in New; the C state is gone once closed is set
 	busy   atomic.Int32
 	closed atomic.Bool
+	// poisoned: a host function called runtime.Goexit; the Go runtime abandoned the C and
+	// Luau frames of that call, so the VM is inconsistent and is never touched again.
+	poisoned atomic.Bool
 
 	// Fields below belong to the goroutine that holds busy (and its nested calls).
 	funcs        map[string]uint64 // registered name -> function id
@@ -134,6 +137,9 @@ func LibraryInfo() BuildInfo {
 // enter claims the state for the calling goroutine. outer is true for the outermost entry;
 // a nested entry (from inside a host function of this state) gives outer == false.
 func (st *state) enter() (outer bool, err *Error) {
+	if st.poisoned.Load() && !st.closed.Load() {
+		return false, errPoisoned()
+	}
 	if st.busy.CompareAndSwap(0, 1) {
 		if st.closed.Load() {
 			st.busy.Store(0)
@@ -154,6 +160,10 @@ func (st *state) enter() (outer bool, err *Error) {
 // re-raises a host function's panic on the calling goroutine, after the C side returned.
 func (st *state) leave(outer bool) {
 	if !outer {
+		return
+	}
+	if st.poisoned.Load() {
+		st.busy.Store(0) // runs while the Goexit unwinds: touch nothing else
 		return
 	}
 	if st.ud != nil && (st.ud.live > 0 || st.ud.pending != nil) {
@@ -216,6 +226,9 @@ func (s *State) Close() error {
 }
 
 func (st *state) close() error {
+	if st.poisoned.Load() {
+		return st.abandon()
+	}
 	outer, err := st.enter()
 	if err != nil {
 		if err.Kind == KindClosed {
@@ -237,6 +250,28 @@ func (st *state) close() error {
 	st.ctxs = nil
 	st.refs = nil
 	dtors := st.udClose()
+	st.closed.Store(true)
+	st.busy.Store(0)
+	runDestructors(dtors)
+	return nil
+}
+
+// abandon closes a poisoned state on the Go side only: its host functions leave the
+// registry and its userdata destructors run, but the C state, whose call frames the Go
+// runtime discarded, is deliberately leaked rather than freed in an inconsistent state.
+func (st *state) abandon() error {
+	if !st.busy.CompareAndSwap(0, 1) {
+		return errConcurrent()
+	}
+	if st.closed.Load() {
+		st.busy.Store(0)
+		return nil
+	}
+	for _, id := range st.funcs {
+		registry.remove(id)
+	}
+	st.funcs, st.ctxs, st.refs = nil, nil, nil
+	dtors := st.udClose() // Go side only: no C call
 	st.closed.Store(true)
 	st.busy.Store(0)
 	runDestructors(dtors)

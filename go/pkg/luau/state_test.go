@@ -409,3 +409,48 @@ func TestForgottenStateIsFinalized(t *testing.T) {
 		t.Fatalf("a dropped State was not closed by its finalizer: registry %d, want %d", RegistrySize(), base)
 	}
 }
+
+// Requirement: a host function that ends its goroutine (runtime.Goexit, as t.FailNow does)
+// leaves Luau's frames abandoned by the Go runtime; the State must then refuse all work
+// with KindPoisoned instead of running on an inconsistent VM, and Close must still
+// release its host functions.
+func TestGoexitInHostFunctionPoisonsTheState(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := RegistrySize()
+	if err := s.RegisterFunc("quit", func(c *CallContext) error {
+		runtime.Goexit()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	returned := make(chan bool, 1)
+	go func() {
+		finished := false
+		defer func() { returned <- finished }()
+		_, _ = s.DoString("quit()")
+		finished = true
+	}()
+	if <-returned {
+		t.Fatal("DoString returned although the host function called Goexit")
+	}
+	_, err = s.DoString("return 1")
+	var lerr *Error
+	if !errors.As(err, &lerr) || lerr.Kind != KindPoisoned {
+		t.Fatalf("DoString after Goexit: got %v, want kind poisoned", err)
+	}
+	if err := s.RegisterFunc("again", func(*CallContext) error { return nil }); !errors.Is(err, &Error{Kind: KindPoisoned}) {
+		t.Fatalf("RegisterFunc after Goexit: got %v, want kind poisoned", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close of a poisoned state: %v", err)
+	}
+	if got := RegistrySize(); got != before {
+		t.Fatalf("registry holds %d entries after Close, want %d", got, before)
+	}
+	if _, err := s.DoString("return 1"); !errors.Is(err, &Error{Kind: KindClosed}) {
+		t.Fatalf("after Close: got %v, want kind closed", err)
+	}
+}

@@ -167,24 +167,38 @@ var Dispatcher func(stateID uint64, call *Call) int32
 // apart. It returns the code to give the wrapper.
 var PanicHandler func(stateID uint64, call *Call, v any) int32
 
+// GoexitHandler is called when a host function ended its goroutine inside the callback
+// (runtime.Goexit, e.g. t.FailNow): the Go runtime then abandons the C and Luau frames
+// below without running them, so that state must never be used again.
+var GoexitHandler func(stateID uint64, call *Call)
+
 //export capiGoDispatch
 func capiGoDispatch(stateID C.uint64_t, call *C.luaw_Call) (rc C.int32_t) {
 	c := (*Call)(call)
+	returned := false
 	// The panic barrier: nothing may unwind into the wrapper's C++ frames.
 	defer func() {
-		if v := recover(); v != nil {
-			rc = C.int32_t(CBPanic)
-			if PanicHandler != nil {
-				func() {
-					defer func() { _ = recover() }()
-					rc = C.int32_t(PanicHandler(uint64(stateID), c, v))
-				}()
+		v := recover() // exactly once: a second call would see no panic
+		if v == nil {
+			if !returned && GoexitHandler != nil {
+				GoexitHandler(uint64(stateID), c) // neither a panic nor a return: Goexit
 			}
+			return
+		}
+		rc = C.int32_t(CBPanic)
+		if PanicHandler != nil {
+			func() {
+				defer func() { _ = recover() }()
+				rc = C.int32_t(PanicHandler(uint64(stateID), c, v))
+			}()
 		}
 	}()
 	if Dispatcher == nil {
+		returned = true
 		c.SetError("no Go dispatcher installed", 0)
 		return C.int32_t(CBError)
 	}
-	return C.int32_t(Dispatcher(uint64(stateID), c))
+	rc = C.int32_t(Dispatcher(uint64(stateID), c))
+	returned = true
+	return rc
 }
