@@ -248,10 +248,9 @@ impl Side {
         out
     }
 
-    /// Appends the record to `$LUAU_BENCH_SIDE` (if set) and prints it to stderr.
+    /// Appends the record to `$LUAU_BENCH_SIDE` (if set; tools/bench/rust_bench.sh sets it).
     pub fn write(&self) {
         let line = self.to_json();
-        eprintln!("side: {line}");
         let Some(path) = std::env::var_os("LUAU_BENCH_SIDE") else {
             return;
         };
