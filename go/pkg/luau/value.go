@@ -570,11 +570,8 @@ func (st *state) callRefScalar(ref int32, args []any) (out []any, err error, ok 
 			setScalar(&vals[i], a, nil, nil)
 		}
 	}
-	base, nres, nread, restored, stage, rc := st.c.CallRef(ref, len(args))
+	base, nres, nread, restored, rc := st.c.CallRef(ref, len(args))
 	if rc != capi.OK {
-		if stage == 1 {
-			return nil, newError(kindOf(rc), "luau: cannot push function (status %d)", rc), true
-		}
 		return nil, st.errorFrom(rc), true
 	}
 	if !restored {

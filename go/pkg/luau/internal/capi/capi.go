@@ -36,7 +36,7 @@ typedef struct capi_Ext {
 	int32_t vals_cap;
 	char* bytes;        // byte buffer (string arguments copied out of Go memory)
 	size_t bytes_cap;
-	int32_t out[5];     // out-parameters of capi_call_ref (C memory: no Go pointer escapes)
+	int32_t out[4];     // out-parameters of capi_call_ref (C memory: no Go pointer escapes)
 } capi_Ext;
 
 extern int32_t capiGoDispatch(uint64_t state_id, luaw_Call* call);
@@ -142,23 +142,14 @@ static int32_t capi_call_ref(uintptr_t s, uintptr_t ext, int32_t ref, int32_t na
 	int32_t* nres = &e->out[1];
 	int32_t* nread = &e->out[2];
 	int32_t* restored = &e->out[3];
-	int32_t* stage = &e->out[4];
 	int32_t b = luaw_gettop(S);
 	*base = b;
 	*nres = 0;
 	*nread = 0;
 	*restored = 0;
-	*stage = 1;
-	int32_t rc = luaw_push_ref(S, ref);
+	int32_t n = 0;
+	int32_t rc = luaw_call_ref(S, ref, e->vals, nargs, LUAW_MULTRET, &n, &e->err);
 	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
-	*stage = 2;
-	rc = luaw_push_values(S, e->vals, nargs, &e->err);
-	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
-	*stage = 3;
-	rc = luaw_pcall(S, nargs, LUAW_MULTRET, &e->err);
-	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
-	*stage = 0;
-	int32_t n = luaw_gettop(S) - b;
 	*nres = n;
 	if (n == 0) { *restored = 1; return rc; }
 	if (n > e->vals_cap || luaw_read_values(S, b + 1, n, e->vals) != LUAW_OK) return rc;
@@ -446,16 +437,15 @@ func (st *State) Reserve(nvals, nbytes int) bool {
 }
 
 // CallRef calls the function held by ref with the first nargs values of the value buffer
-// in one crossing (capi_call_ref). base is the stack top at entry. On failure the stack is
-// back at base and stage tells what failed (1: ref, 2: arguments, 3: the call). On
-// success, restored reports that every result was a heap-free scalar, already read into
-// the value buffer (nread == nres), and the stack is back at base; otherwise the results
-// stay on the stack above base, as in PushAndPCall.
-func (st *State) CallRef(ref int32, nargs int) (base, nres, nread int, restored bool, stage int, status int32) {
+// in one crossing (capi_call_ref over luaw_call_ref). base is the stack top at entry; on
+// failure the stack is back at base. On success, restored reports that every result was a
+// heap-free scalar, already read into the value buffer (nread == nres), and the stack is
+// back at base; otherwise the results stay on the stack above base, as in PushAndPCall.
+func (st *State) CallRef(ref int32, nargs int) (base, nres, nread int, restored bool, status int32) {
 	rc := int32(C.capi_call_ref(C.uintptr_t(uintptr(unsafe.Pointer(st.s))), C.uintptr_t(uintptr(unsafe.Pointer(st.e))),
 		C.int32_t(ref), C.int32_t(nargs)))
 	o := &st.e.out
-	return int(o[0]), int(o[1]), int(o[2]), o[3] != 0, int(o[4]), rc
+	return int(o[0]), int(o[1]), int(o[2]), o[3] != 0, rc
 }
 
 // Vals is a view of the first n values of the value buffer (C memory).
