@@ -273,6 +273,25 @@ extern "C" {
 
     fn luaw_ref(s: *mut luaw_State, idx: i32, r: *mut i32, err: *mut luaw_Error) -> i32;
     fn luaw_push_ref(s: *mut luaw_State, r: i32) -> i32;
+    fn luaw_call_ref(
+        s: *mut luaw_State,
+        r: i32,
+        args: *const luaw_Value,
+        nargs: i32,
+        nresults: i32,
+        nresults_out: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_call_global(
+        s: *mut luaw_State,
+        name: *const c_char,
+        name_len: usize,
+        args: *const luaw_Value,
+        nargs: i32,
+        nresults: i32,
+        nresults_out: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
     fn luaw_unref(s: *mut luaw_State, r: i32);
 }
 
@@ -482,6 +501,26 @@ pub(crate) fn compile(
 /// How many values calls convert on the stack rather than in a Vec.
 const SMALL: usize = 8;
 
+/// Runs `f` on `values` converted to C values: the common few on the stack, no allocation.
+fn with_raw_values<T>(
+    values: &[Value],
+    f: impl FnOnce(&[luaw_Value]) -> Result<T, RawError>,
+) -> Result<T, RawError> {
+    if values.len() <= SMALL {
+        let mut raw = [raw_nil(); SMALL];
+        for (slot, v) in raw.iter_mut().zip(values) {
+            *slot = to_raw_value(v);
+        }
+        return f(&raw[..values.len()]);
+    }
+    let raw: Vec<luaw_Value> = values.iter().map(to_raw_value).collect();
+    f(&raw)
+}
+
+fn count_i32(n: usize) -> Result<i32, RawError> {
+    i32::try_from(n).map_err(|_| RawError::new(LUAW_ERRARG, "too many values"))
+}
+
 /// An owned `luaw_State*`. Not Send and not Sync (the pointer makes sure of that).
 ///
 /// Every method is safe: the wrapper accepts any index (a bad one gives `LUAW_ERRARG`), never
@@ -642,16 +681,55 @@ impl RawState {
 
     /// Pushes values (strings copied by Luau).
     pub(crate) fn push_values(&self, values: &[Value]) -> Result<(), RawError> {
-        if values.len() <= SMALL {
-            // The common few arguments: converted on the stack, no allocation.
-            let mut raw = [raw_nil(); SMALL];
-            for (slot, v) in raw.iter_mut().zip(values) {
-                *slot = to_raw_value(v);
-            }
-            return self.push_raw(&raw[..values.len()]);
-        }
-        let raw: Vec<luaw_Value> = values.iter().map(to_raw_value).collect();
-        self.push_raw(&raw)
+        with_raw_values(values, |raw| self.push_raw(raw))
+    }
+
+    /// `luaw_call_ref`: calls the function held by `r` with `args` in one wrapper call; all
+    /// results stay on the stack (on failure the stack is as before).
+    pub(crate) fn call_ref(&self, r: i32, args: &[Value]) -> Result<(), RawError> {
+        with_raw_values(args, |raw| {
+            let n = count_i32(raw.len())?;
+            let mut err = empty_error();
+            let mut nres = 0;
+            // SAFETY: live state; raw's strings borrow from `args` (alive for the call) and
+            // Luau copies them while pushing; out pointers are live locals.
+            let status = unsafe {
+                luaw_call_ref(
+                    self.s(),
+                    r,
+                    raw.as_ptr(),
+                    n,
+                    LUAW_MULTRET,
+                    &mut nres,
+                    &mut err,
+                )
+            };
+            check(status, &err)
+        })
+    }
+
+    /// `luaw_call_global`: the same for the global function `name`.
+    pub(crate) fn call_global(&self, name: &[u8], args: &[Value]) -> Result<(), RawError> {
+        with_raw_values(args, |raw| {
+            let n = count_i32(raw.len())?;
+            let mut err = empty_error();
+            let mut nres = 0;
+            // SAFETY: live state; name and raw's strings borrow from the caller (alive for the
+            // call) and Luau copies them; out pointers are live locals.
+            let status = unsafe {
+                luaw_call_global(
+                    self.s(),
+                    name.as_ptr().cast(),
+                    name.len(),
+                    raw.as_ptr(),
+                    n,
+                    LUAW_MULTRET,
+                    &mut nres,
+                    &mut err,
+                )
+            };
+            check(status, &err)
+        })
     }
 
     /// Pushes borrowed values (strings copied by Luau; stack values duplicated).
@@ -661,8 +739,7 @@ impl RawState {
     }
 
     fn push_raw(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
-        let n =
-            i32::try_from(raw.len()).map_err(|_| RawError::new(LUAW_ERRARG, "too many values"))?;
+        let n = count_i32(raw.len())?;
         let mut err = empty_error();
         // SAFETY: live state; raw's strings borrow from `values` (alive for the call), and
         // Luau copies them while pushing.

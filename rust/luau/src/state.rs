@@ -387,9 +387,8 @@ impl Function<'_> {
     pub fn call(&self, args: &[Value]) -> Result<Vec<Value>> {
         self.shared.run(|raw| {
             let base = raw.gettop();
-            raw.push_ref(self.reference)?;
-            push_owned(raw, args)?;
-            raw.pcall(n_i32(args.len())?)?;
+            check_by_value(args)?;
+            raw.call_ref(self.reference, args)?;
             read_results(raw, base)
         })
     }
@@ -430,13 +429,19 @@ pub(crate) enum Callee<'n> {
 
 /// Pushes owned values, refusing [`Value::Other`] (it has no value to push).
 pub(crate) fn push_owned(raw: &RawState, args: &[Value]) -> std::result::Result<(), RawError> {
-    if let Some(bad) = args.iter().find(|v| matches!(v, Value::Other(_))) {
-        return Err(RawError::new(
+    check_by_value(args)?;
+    raw.push_values(args)
+}
+
+/// Values held by the host cross by value: a table or function (`Value::Other`) cannot.
+fn check_by_value(args: &[Value]) -> std::result::Result<(), RawError> {
+    match args.iter().find(|v| matches!(v, Value::Other(_))) {
+        Some(bad) => Err(RawError::new(
             ffi::LUAW_ERRARG,
             format!("cannot pass a {} value by value", bad.type_of()),
-        ));
+        )),
+        None => Ok(()),
     }
-    raw.push_values(args)
 }
 
 /// Reads everything above `base` and pops it.
@@ -629,9 +634,8 @@ impl Shared {
     pub(crate) fn call_global(&self, name: &[u8], args: &[Value]) -> Result<Vec<Value>> {
         self.run(|raw| {
             let base = raw.gettop();
-            raw.getglobal(name)?;
-            push_owned(raw, args)?;
-            raw.pcall(n_i32(args.len())?)?;
+            check_by_value(args)?;
+            raw.call_global(name, args)?;
             read_results(raw, base)
         })
     }
