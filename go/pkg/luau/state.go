@@ -333,16 +333,25 @@ func (s *State) LoadBytecode(chunkname string, bytecode []byte) (*Function, erro
 		return nil, err
 	}
 	defer st.leave(outer)
-	if len(bytecode) == 0 {
-		return nil, newError(KindArgument, "luau: empty bytecode")
-	}
-	base := st.c.GetTop()
-	if rc := st.c.Load(chunkname, bytecode); rc != capi.OK {
-		return nil, st.errorFrom(rc)
+	base, lerr := st.load(chunkname, bytecode)
+	if lerr != nil {
+		return nil, lerr
 	}
 	f, ferr := st.newFunction(base + 1)
 	st.c.SetTop(base)
 	return f, ferr
+}
+
+// load pushes the function made from bytecode; base is the stack top below it.
+func (st *state) load(chunkname string, bytecode []byte) (base int, err *Error) {
+	if len(bytecode) == 0 {
+		return 0, newError(KindArgument, "luau: empty bytecode")
+	}
+	base = st.c.GetTop()
+	if rc := st.c.Load(chunkname, bytecode); rc != capi.OK {
+		return 0, st.errorFrom(rc)
+	}
+	return base, nil
 }
 
 // DoBytecode loads bytecode and runs it, returning its results.
@@ -354,12 +363,9 @@ func (s *State) DoBytecode(chunkname string, bytecode []byte) ([]any, error) {
 		return nil, err
 	}
 	defer st.leave(outer)
-	if len(bytecode) == 0 {
-		return nil, newError(KindArgument, "luau: empty bytecode")
-	}
-	base := st.c.GetTop()
-	if rc := st.c.Load(chunkname, bytecode); rc != capi.OK {
-		return nil, st.errorFrom(rc)
+	base, lerr := st.load(chunkname, bytecode)
+	if lerr != nil {
+		return nil, lerr
 	}
 	nres, nread, rc := st.c.PushAndPCall(0)
 	if rc != capi.OK {
