@@ -343,6 +343,49 @@ int32_t luaw_ref(luaw_State* S, int32_t idx, int32_t* ref, luaw_Error* err) LUAW
 int32_t luaw_push_ref(luaw_State* S, int32_t ref) LUAW_NOEXCEPT;
 void luaw_unref(luaw_State* S, int32_t ref) LUAW_NOEXCEPT;
 
+/* ------------------------------------------------------------------------------------
+** Loading source (a host-side loadstring)
+** ------------------------------------------------------------------------------------ */
+
+/*
+** Compiles src with opts (NULL: level 1 / 1) and loads it as chunkname on the calling thread
+** (S's current thread: inside a host function, the thread that called it), so the function's
+** environment is that thread's current globals. On LUAW_OK the function is pushed. A compile
+** error is LUAW_ERRSYNTAX with the message Luau's loader formats, naming the chunk
+** ("[string \"name\"]:<line>: <text>"), and nothing is pushed. An empty chunkname gives
+** "chunk".
+*/
+int32_t luaw_load_source(luaw_State* S, const char* src, size_t src_len, const char* chunkname,
+                         size_t chunkname_len, const luaw_CompileOptions* opts, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Garbage collector
+**
+** luaw_gc is Luau's lua_gc on S's current thread (inside a host function, the thread that
+** called it; the collector itself is per state). Sizes are in KB unless stated.
+** ------------------------------------------------------------------------------------ */
+
+typedef enum luaw_GCOp {
+    LUAW_GCSTOP = 0,        /* stop automatic collection; *result = 0 */
+    LUAW_GCRESTART = 1,     /* restart it; *result = 0 */
+    LUAW_GCCOLLECT = 2,     /* a full collection (re-arms a stopped collector, as Luau
+                               does); *result = 0 */
+    LUAW_GCCOUNT = 3,       /* *result = heap size in KB (rounded down) */
+    LUAW_GCCOUNTB = 4,      /* *result = heap size modulo 1024, in bytes */
+    LUAW_GCISRUNNING = 5,   /* *result = 1 if automatic collection runs, else 0 */
+    LUAW_GCSTEP = 6,        /* a step of arg KB of work; *result = 1 if it finished a cycle */
+    LUAW_GCSETGOAL = 7,     /* goal in percent (heap size after a cycle); *result = old value */
+    LUAW_GCSETSTEPMUL = 8,  /* step multiplier in percent; *result = old value */
+    LUAW_GCSETSTEPSIZE = 9  /* step size in KB; *result = old value */
+} luaw_GCOp;
+
+/*
+** Runs op with arg. Returns LUAW_OK and sets *result (if non-NULL); LUAW_ERRARG for an
+** unknown op or a negative arg to LUAW_GCSTEP / LUAW_GCSETSTEPSIZE (*result untouched). Non-raising: a failure inside the
+** collector comes back as its status.
+*/
+int32_t luaw_gc(luaw_State* S, int32_t op, int32_t arg, int32_t* result) LUAW_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

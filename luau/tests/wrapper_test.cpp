@@ -663,4 +663,170 @@ TEST_F(Wrapper, CallRefInOneCrossing)
     EXPECT_EQ(luaw_gettop(S), 0);
 }
 
+TEST_F(Wrapper, GcControlsStopRestartCountStepAndTuning)
+{
+    // Requirement: the host can drive Luau's collector (luaw_gc): stop and restart automatic
+    // collection, read the heap size in KB + bytes consistently with luaw_memory_used, run a
+    // full collection that frees garbage, step until a cycle finishes, and set the tuning
+    // parameters (each returning the old value); a bad op or step size is LUAW_ERRARG.
+    int32_t r = -1;
+    ASSERT_EQ(luaw_gc(S, LUAW_GCISRUNNING, 0, &r), LUAW_OK);
+    EXPECT_EQ(r, 1);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSTOP, 0, &r), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCISRUNNING, 0, &r), LUAW_OK);
+    EXPECT_EQ(r, 0);
+
+    // Garbage made while stopped stays until a full collection.
+    ASSERT_EQ(run("local t = {} for i = 1, 20000 do t[i] = {i} end t = nil"), LUAW_OK) << message();
+    int32_t kb = 0, bytes = 0;
+    ASSERT_EQ(luaw_gc(S, LUAW_GCCOUNT, 0, &kb), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCCOUNTB, 0, &bytes), LUAW_OK);
+    EXPECT_EQ((size_t)kb * 1024 + (size_t)bytes, luaw_memory_used(S));
+    ASSERT_EQ(luaw_gc(S, LUAW_GCCOLLECT, 0, &r), LUAW_OK);
+    int32_t after = 0;
+    ASSERT_EQ(luaw_gc(S, LUAW_GCCOUNT, 0, &after), LUAW_OK);
+    EXPECT_LT(after, kb / 2) << "a full collection frees the garbage";
+    ASSERT_EQ(luaw_gc(S, LUAW_GCISRUNNING, 0, &r), LUAW_OK);
+    EXPECT_EQ(r, 1) << "as in Luau, a full collection re-arms automatic collection";
+
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSTOP, 0, &r), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCRESTART, 0, &r), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCISRUNNING, 0, &r), LUAW_OK);
+    EXPECT_EQ(r, 1);
+
+    // Steps report 1 exactly when they finish a cycle; a large step always does.
+    ASSERT_EQ(run("garbage = {} for i = 1, 1000 do garbage[i] = {i} end garbage = nil"), LUAW_OK);
+    int finished = 0;
+    for (int i = 0; i < 1000 && finished == 0; ++i)
+    {
+        ASSERT_EQ(luaw_gc(S, LUAW_GCSTEP, 1, &r), LUAW_OK);
+        ASSERT_TRUE(r == 0 || r == 1) << r;
+        finished = r;
+    }
+    EXPECT_EQ(finished, 1);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSTEP, 1000000, &r), LUAW_OK);
+    EXPECT_EQ(r, 1);
+
+    int32_t old = 0;
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSETGOAL, 150, &old), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSETGOAL, old, &r), LUAW_OK);
+    EXPECT_EQ(r, 150);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSETSTEPMUL, 300, &old), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSETSTEPMUL, old, &r), LUAW_OK);
+    EXPECT_EQ(r, 300);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSETSTEPSIZE, 4, &old), LUAW_OK);
+    ASSERT_EQ(luaw_gc(S, LUAW_GCSETSTEPSIZE, old, &r), LUAW_OK);
+    EXPECT_EQ(r, 4);
+
+    r = 12345;
+    EXPECT_EQ(luaw_gc(S, 99, 0, &r), LUAW_ERRARG);
+    EXPECT_EQ(luaw_gc(S, -1, 0, &r), LUAW_ERRARG);
+    EXPECT_EQ(luaw_gc(S, LUAW_GCSTEP, -1, &r), LUAW_ERRARG);
+    EXPECT_EQ(r, 12345) << "a refused op leaves *result alone";
+    EXPECT_EQ(luaw_gc(nullptr, LUAW_GCCOLLECT, 0, &r), LUAW_ERRARG);
+    EXPECT_EQ(luaw_gc(S, LUAW_GCCOLLECT, 0, nullptr), LUAW_OK);
+}
+
+TEST_F(Wrapper, GcFromAHostFunctionInsideACoroutine)
+{
+    // Requirement: a host function running on a coroutine can drive the collector (a script's
+    // collectgarbage): it acts on the calling thread, whose stack stays intact, and the
+    // collection really happens (the script sees its weak table cleared).
+    reg("collect", [this](luaw_Call* call) {
+        int32_t r = -1;
+        if (luaw_gc(S, LUAW_GCCOLLECT, 0, &r) != LUAW_OK)
+            return TestHost::fail(call, "luaw_gc failed");
+        int32_t kb = -1;
+        if (luaw_gc(S, LUAW_GCCOUNT, 0, &kb) != LUAW_OK)
+            return TestHost::fail(call, "luaw_gc failed");
+        TestHost::return_number(call, kb);
+        return LUAW_CB_OK;
+    });
+    ASSERT_EQ(run(R"(
+        local weak = setmetatable({}, {__mode = "k"})
+        local co = coroutine.wrap(function(a, b)
+            weak[{}] = true
+            local kb = collect()
+            return a + b, kb, next(weak) == nil
+        end)
+        return co(40, 2)
+    )",
+                  nullptr),
+        LUAW_OK)
+        << message();
+    EXPECT_EQ(number_at(1), 42) << "the coroutine's own values survive the call";
+    EXPECT_GT(number_at(2), 0);
+    luaw_Value cleared{};
+    ASSERT_EQ(luaw_read_values(S, 3, 1, &cleared), LUAW_OK);
+    EXPECT_EQ(cleared.type, LUAW_TBOOLEAN);
+    EXPECT_EQ(cleared.u.boolean, 1);
+}
+
+TEST_F(Wrapper, LoadSourceLoadsOnTheCallingThreadsGlobals)
+{
+    // Requirement: a host function can compile source into a function and return it to Luau
+    // (a host-side loadstring). The function is loaded on the calling thread, so its
+    // environment is that thread's current globals (here a coroutine's, after setfenv(0, t));
+    // a syntax error is LUAW_ERRSYNTAX naming the chunk, with nothing pushed.
+    reg("load", [this](luaw_Call* call) {
+        const int32_t top = luaw_gettop(S);
+        luaw_Error e{};
+        const luaw_Value& src = call->args[0];
+        const bool named = call->nargs > 1;
+        const char* name = named ? call->args[1].u.string.ptr : src.u.string.ptr;
+        const size_t name_len = named ? call->args[1].u.string.len : src.u.string.len;
+        int32_t rc = luaw_load_source(S, src.u.string.ptr, src.u.string.len, name, name_len, nullptr, &e);
+        if (rc == LUAW_OK)
+        {
+            EXPECT_EQ(luaw_gettop(S), top + 1);
+            call->results[0].type = LUAW_TSTACK;
+            call->results[0].stack_index = luaw_gettop(S);
+            call->nresults = 1;
+            return LUAW_CB_OK;
+        }
+        EXPECT_EQ(rc, LUAW_ERRSYNTAX);
+        EXPECT_EQ(luaw_gettop(S), top) << "nothing is pushed on a syntax error";
+        std::string msg(e.message, e.message_len);
+        EXPECT_EQ(luaw_call_reserve_scratch(call, msg.size()), LUAW_OK);
+        char* dst = call->scratch + call->scratch_len;
+        std::memcpy(dst, msg.data(), msg.size());
+        call->scratch_len += msg.size();
+        call->results[0].type = LUAW_TNIL;
+        call->results[1].type = LUAW_TSTRING;
+        call->results[1].u.string.ptr = dst;
+        call->results[1].u.string.len = msg.size();
+        call->nresults = 2;
+        return LUAW_CB_OK;
+    });
+    ASSERT_EQ(run(R"(
+        x = "main"
+        local co = coroutine.wrap(function()
+            setfenv(0, {x = "coroutine", load = load})
+            return load("return x")()
+        end)
+        local f, msg = load("return = 1", "=bad")
+        return load("return x")(), co(), f, msg
+    )"),
+        LUAW_OK)
+        << message();
+    EXPECT_EQ(string_at(1), "main");
+    EXPECT_EQ(string_at(2), "coroutine");
+    EXPECT_EQ(luaw_type(S, 3), LUAW_TNIL);
+    EXPECT_EQ(string_at(4).rfind("bad:1:", 0), 0u) << string_at(4);
+
+    // Outside a host function it pushes onto the main thread; the default name is "chunk".
+    luaw_settop(S, 0);
+    const char bad[] = "local = 1";
+    EXPECT_EQ(luaw_load_source(S, bad, sizeof(bad) - 1, "", 0, nullptr, &err), LUAW_ERRSYNTAX);
+    EXPECT_EQ(message().rfind("[string \"chunk\"]:1:", 0), 0u) << message();
+    EXPECT_EQ(luaw_gettop(S), 0);
+    luaw_CompileOptions o2{2, 1};
+    const char good[] = "return 7";
+    ASSERT_EQ(luaw_load_source(S, good, sizeof(good) - 1, "=seven", 6, &o2, &err), LUAW_OK);
+    EXPECT_EQ(luaw_type(S, 1), LUAW_TFUNCTION);
+    luaw_CompileOptions o9{9, 1};
+    EXPECT_EQ(luaw_load_source(S, good, sizeof(good) - 1, "=seven", 6, &o9, &err), LUAW_ERRARG);
+    EXPECT_EQ(luaw_gettop(S), 1);
+}
+
 } // namespace
