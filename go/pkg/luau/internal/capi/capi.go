@@ -599,3 +599,19 @@ func (st *State) Raw() unsafe.Pointer { return unsafe.Pointer(st.s) }
 
 // Unref is luaw_unref.
 func (st *State) Unref(ref int32) { C.luaw_unref(st.s, C.int32_t(ref)) }
+
+// GC is luaw_gc: op with arg on the calling thread; res is the op's answer.
+func (st *State) GC(op, arg int32) (res int32, status int32) {
+	rc := int32(C.luaw_gc(st.s, C.int32_t(op), C.int32_t(arg), &st.e.i32))
+	return int32(st.e.i32), rc
+}
+
+// LoadSource is luaw_load_source with the default compile options: pushes the function.
+func (st *State) LoadSource(src, chunk string) int32 {
+	sp, sn := strArg(src)
+	cp, cn := strArg(chunk)
+	rc := int32(C.luaw_load_source(st.s, sp, sn, cp, cn, nil, &st.e.err))
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(chunk)
+	return rc
+}
