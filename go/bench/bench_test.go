@@ -5,6 +5,9 @@ package bench
 //	project      this binding (go/pkg/luau)
 //	floor        a raw lua_CFunction of luau_bench_floor.h in the same Luau build (or the
 //	             raw C call the binding wraps), called from the identical Luau loop
+//	cgo_floor    (call benchmarks) the same raw lua_CFunction, which first calls an empty
+//	             exported Go function: the raw floor plus one C -> Go cgo callback, the
+//	             least a Go host function called from Luau can cost (cgo_floor.go)
 //	gopher-lua   github.com/yuin/gopher-lua with a plain LGFunction
 //	gopher-luar  layeh.com/gopher-luar (reflection over gopher-lua), where it has a form
 //
@@ -14,15 +17,22 @@ package bench
 // ns/op is the cost of one script-side call, loop iteration and global lookup included.
 // The host-side benchmarks (register_*, luau_call_from_host, new_state_close, fib_27) are
 // a Go loop of b.N ops.
+//
+// Isolation: tools/bench/go_bench.sh runs every BenchmarkLuau/<benchmark>/<impl> in its own
+// process, so no impl runs on the heap and caches another one left behind. When several run
+// in one process (a plain `go test -bench .`), runImpls settles before each impl (see
+// settle).
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/luau-embed/luau-embed/go/pkg/luau"
@@ -213,8 +223,24 @@ type impl struct {
 
 func runImpls(b *testing.B, impls ...impl) {
 	for _, im := range impls {
+		settle()
 		b.Run(im.name, im.run)
 	}
+}
+
+// settleOff: LUAU_BENCH_SETTLE=0 turns settle off (to compare; see docs/benchmarks.md).
+var settleOff = os.Getenv("LUAU_BENCH_SETTLE") == "0"
+
+// settle collects the garbage of whatever ran before (a full GC, memory returned to the OS)
+// and pauses briefly, so that an impl sharing the process with others starts from a quiet
+// heap. A filtered run (one impl per process) pays it once.
+func settle() {
+	if settleOff {
+		return
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	time.Sleep(50 * time.Millisecond)
 }
 
 // scriptBench is the shape of the call_* benchmarks: the same script, four bindings of f.
@@ -233,6 +259,13 @@ func scriptBench(b *testing.B, script string, proj luau.GoFunc, floor int32, gl 
 				b.Fatal(err)
 			}
 			runLuau(b, s, script, nil) // the floor's own results (e.g. its error text) differ
+		}},
+		{"cgo_floor", func(b *testing.B) {
+			s := newProject(b)
+			if err := FloorRegister(s, floor|FloorHooked, "f"); err != nil {
+				b.Fatal(err)
+			}
+			runLuau(b, s, script, nil)
 		}},
 		{"gopher-lua", func(b *testing.B) {
 			L := newGopher(b)

@@ -33,6 +33,10 @@ static bench_result bench_call_ref(luaw_State* S, int32_t ref, double arg) {
 	return r;
 }
 
+// The Go function of cgo_floor.go, installed as the hook of LUAW_FLOOR_HOOKED functions.
+extern void benchFloorGoEmpty(void);
+static void bench_install_go_hook(void) { luaw_floor_set_hook(benchFloorGoEmpty); }
+
 // The floor of new_state_close: luaw_new with the standard libraries, then luaw_close.
 static int32_t bench_new_close(void) {
 	luaw_Options o;
@@ -63,7 +67,12 @@ const (
 	FloorString16     = int32(C.LUAW_FLOOR_STRING16)
 	FloorError        = int32(C.LUAW_FLOOR_ERROR)
 	FloorEchoDistinct = int32(C.LUAW_FLOOR_ECHO_DISTINCT)
+	// FloorHooked, OR'd into one of the above: the raw C function first calls an empty
+	// exported Go function (cgo_floor.go), one C -> Go callback per call.
+	FloorHooked = int32(C.LUAW_FLOOR_HOOKED)
 )
+
+func init() { C.bench_install_go_hook() }
 
 func raw(s *luau.State) *C.luaw_State {
 	return (*C.luaw_State)(capi.StateOf(s).Raw())

@@ -18,8 +18,17 @@ typedef enum luaw_FloorFunction {
     LUAW_FLOOR_ADD = 1,           /* f(a, b) -> a + b */
     LUAW_FLOOR_STRING16 = 2,      /* f() -> a 16-byte string */
     LUAW_FLOOR_ERROR = 3,         /* f() -> raises "floor error" with lua_error */
-    LUAW_FLOOR_ECHO_DISTINCT = 4  /* f(s) -> a distinct string of the same length */
+    LUAW_FLOOR_ECHO_DISTINCT = 4, /* f(s) -> a distinct string of the same length */
+    /* OR'd into one of the above: the function first calls the hook set with
+    ** luaw_floor_set_hook (an empty function of the host language exported to C), then does
+    ** its work. The Go suite's "cgo_floor": what one C -> Go callback adds to the raw floor. */
+    LUAW_FLOOR_HOOKED = 0x100
 } luaw_FloorFunction;
+
+/* The hook of LUAW_FLOOR_HOOKED functions: process-wide, set once before they are
+** registered (registering a hooked function while no hook is set is LUAW_ERRARG). */
+typedef void (*luaw_FloorHook)(void);
+void luaw_floor_set_hook(luaw_FloorHook hook) LUAW_NOEXCEPT;
 
 /* Stores raw C function `which` as global `name` (name borrowed). Protected; a status. */
 int32_t luaw_floor_register(luaw_State* S, int32_t which, const char* name, size_t name_len) LUAW_NOEXCEPT;

@@ -44,8 +44,38 @@ int floor_echo_distinct(lua_State* L)
     return 1;
 }
 
+luaw_FloorHook floor_hook = nullptr;
+
+// LUAW_FLOOR_HOOKED: one call of the host's empty exported function, then F's work.
+template<lua_CFunction F>
+int hooked(lua_State* L)
+{
+    floor_hook();
+    return F(L);
+}
+
 lua_CFunction floor_function(int32_t which)
 {
+    if (which & LUAW_FLOOR_HOOKED)
+    {
+        if (floor_hook == nullptr)
+            return nullptr;
+        switch (which & ~LUAW_FLOOR_HOOKED)
+        {
+        case LUAW_FLOOR_NOOP:
+            return hooked<floor_noop>;
+        case LUAW_FLOOR_ADD:
+            return hooked<floor_add>;
+        case LUAW_FLOOR_STRING16:
+            return hooked<floor_string16>;
+        case LUAW_FLOOR_ERROR:
+            return hooked<floor_error>;
+        case LUAW_FLOOR_ECHO_DISTINCT:
+            return hooked<floor_echo_distinct>;
+        default:
+            return nullptr;
+        }
+    }
     switch (which)
     {
     case LUAW_FLOOR_NOOP:
@@ -64,6 +94,11 @@ lua_CFunction floor_function(int32_t which)
 }
 
 } // namespace
+
+extern "C" void luaw_floor_set_hook(luaw_FloorHook hook) noexcept
+{
+    floor_hook = hook;
+}
 
 extern "C" int32_t luaw_floor_register(luaw_State* S, int32_t which, const char* name, size_t name_len) noexcept
 {
