@@ -50,7 +50,9 @@ typedef enum luaw_Status {
     LUAW_ERRPANIC = 17,   /* a host function panicked (sticky until the outermost call returns) */
     LUAW_ERRARG = 18,     /* the wrapper rejected an argument: bad index, wrong type, NULL */
     LUAW_ERRBUSY = 19,    /* not allowed now, e.g. luaw_close from inside a host function */
-    LUAW_ERRABI = 20      /* the binding and the library disagree on the ABI */
+    LUAW_ERRABI = 20,     /* the binding and the library disagree on the ABI */
+    LUAW_ERRINTERRUPT = 21 /* a stop request ended the run (sticky like a panic): see
+                              luaw_Error.host_token for the cause (LUAW_STOP_*) */
 } luaw_Status;
 
 /* Value types, as seen through the wrapper. Values equal Luau's lua_Type. */
@@ -102,7 +104,8 @@ typedef struct luaw_Error {
     size_t message_len;
     const char* traceback;     /* Luau call stack at the error, "" when unknown */
     size_t traceback_len;
-    uint64_t host_token;       /* LUAW_ERRHOST / LUAW_ERRPANIC: the token the host returned */
+    uint64_t host_token;       /* LUAW_ERRHOST / LUAW_ERRPANIC: the token the host returned;
+                                  LUAW_ERRINTERRUPT: the cause, a LUAW_STOP_* value */
 } luaw_Error;
 
 /* ------------------------------------------------------------------------------------
@@ -260,6 +263,9 @@ int32_t luaw_call_ref(luaw_State* S, int32_t ref, const luaw_Value* args, int32_
 #define LUAW_CB_ERROR (-1) /* raise error_message as a Luau error; error_token names it */
 #define LUAW_CB_PANIC (-2) /* the host panicked: raise, and report LUAW_ERRPANIC at the
                               outermost call even if a script's pcall caught it */
+#define LUAW_CB_YIELD (-3) /* yield results[0 .. nresults) from the calling thread; the values
+                              of the next resume become the host function's results. Where the
+                              thread cannot yield, a Luau error says so instead */
 
 #define LUAW_INLINE_RESULTS 8
 
@@ -342,6 +348,96 @@ size_t luaw_drain_released(luaw_State* S, uint64_t* out, size_t cap) LUAW_NOEXCE
 int32_t luaw_ref(luaw_State* S, int32_t idx, int32_t* ref, luaw_Error* err) LUAW_NOEXCEPT;
 int32_t luaw_push_ref(luaw_State* S, int32_t ref) LUAW_NOEXCEPT;
 void luaw_unref(luaw_State* S, int32_t ref) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Containment: stop requests, deadlines, sandbox, print
+**
+** A run is the outermost call into Luau (luaw_pcall, luaw_dostring, luaw_call_*, a thread
+** resume) with no host function below it. A stop request or an expired deadline stops the
+** run at the next VM safepoint (function entry, loop back-edge) with LUAW_ERRINTERRUPT. The
+** stop is sticky like a panic: a script's pcall may catch the error, but the script is
+** stopped again at its next safepoint, and the run reports LUAW_ERRINTERRUPT. The state is
+** usable for the next run. The checks run in C, in the wrapper's own interrupt callback: no
+** host code runs at a safepoint, and with no handle and no deadline nothing is checked at all.
+** Not interruptible: a host function (the stop takes effect when it returns) and a single
+** long builtin call (e.g. string.rep of a huge count; the limit bounds its memory).
+** ------------------------------------------------------------------------------------ */
+
+#define LUAW_STOP_CANCEL 1   /* luaw_stop_request */
+#define LUAW_STOP_DEADLINE 2 /* the run's deadline passed */
+
+/* A handle that stops the state's current run from any thread. Reference-counted and
+** thread-safe; it outlives its state harmlessly (requests then do nothing). */
+typedef struct luaw_StopHandle luaw_StopHandle;
+
+/* A new reference to S's stop handle (created on first use: from then on, runs of S check
+** it at every safepoint). Caller releases with luaw_stop_handle_release. NULL on OOM. */
+luaw_StopHandle* luaw_stop_handle(luaw_State* S) LUAW_NOEXCEPT;
+void luaw_stop_handle_release(luaw_StopHandle* h) LUAW_NOEXCEPT;
+/* Any thread: stops the run going on now with cause (LUAW_STOP_*). Returns 1 if a run was
+** going on, 0 if S was idle (then nothing happens: a later run is not affected). */
+int32_t luaw_stop_request(luaw_StopHandle* h, int32_t cause) LUAW_NOEXCEPT;
+
+/* Monotonic clock, nanoseconds (the clock deadlines are measured on). */
+uint64_t luaw_clock_ns(void) LUAW_NOEXCEPT;
+/* Deadlines (S's own thread). deadline_ns: absolute luaw_clock_ns() time after which runs
+** stop (0 = none). timeout_ns: each run stops timeout_ns after it began (0 = none). Both may
+** be set: the earlier wins. A deadline is checked every few hundred safepoints. */
+void luaw_set_deadline(luaw_State* S, uint64_t deadline_ns) LUAW_NOEXCEPT;
+void luaw_set_run_timeout(luaw_State* S, uint64_t timeout_ns) LUAW_NOEXCEPT;
+
+/*
+** Luau's sandbox: library tables, builtin metatables, the global table and every table in it
+** (host type tables included) become read-only, and from then on every chunk gets its own
+** writable global table whose reads fall through to the shared read-only globals: each
+** luaw_dostring, each luaw_load and each new thread. Call it after registering host functions
+** and types and setting shared globals. Irreversible. LUAW_ERRBUSY inside a run.
+*/
+int32_t luaw_sandbox(luaw_State* S, luaw_Error* err) LUAW_NOEXCEPT;
+int32_t luaw_is_sandboxed(luaw_State* S) LUAW_NOEXCEPT;
+
+/*
+** print. Luau's print is replaced by the wrapper's: it formats its arguments as Luau's print
+** does (tostring of each, tab-separated, a final newline) and hands the line to sink. The sink
+** runs after the formatting; it must not call into S and must not let anything escape. With
+** no sink (the default, and sink == NULL) print discards its output.
+*/
+typedef void (*luaw_PrintSink)(uintptr_t ctx, const char* line, size_t len);
+void luaw_set_print(luaw_State* S, luaw_PrintSink sink, uintptr_t ctx) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Threads
+**
+** A Luau thread (coroutine) held by the host. luaw_dostring runs its chunk as a thread too,
+** so every top-level chunk is yieldable and its pcall depth is Luau's own. Threads are
+** addressed by stack index on S's current stack (keep them with luaw_ref).
+** ------------------------------------------------------------------------------------ */
+
+/* Thread status (luaw_thread_status). */
+#define LUAW_THREAD_SUSPENDED 0 /* not started, or yielded: can be resumed */
+#define LUAW_THREAD_RUNNING 1   /* running (it is the current thread or resumed another) */
+#define LUAW_THREAD_FINISHED 2  /* returned: reset it to reuse */
+#define LUAW_THREAD_ERROR 3     /* ended by an error: reset it to reuse */
+
+/* Pops a function and pushes a new thread that will run it. On a sandboxed state the thread
+** gets its own global table, and so does the function (when it is a Luau function). */
+int32_t luaw_thread_new(luaw_State* S, luaw_Error* err) LUAW_NOEXCEPT;
+/*
+** Resumes the thread at index tidx with the nargs values on top of the stack (popped). The
+** values it yields (LUAW_YIELD) or returns (LUAW_OK) are pushed, *nresults (if non-NULL)
+** says how many. On error nothing is pushed, err describes it and the thread is dead. A
+** thread that is running, finished or dead gives LUAW_ERRARG.
+*/
+int32_t luaw_thread_resume(luaw_State* S, int32_t tidx, int32_t nargs, int32_t* nresults,
+                           luaw_Error* err) LUAW_NOEXCEPT;
+/* Resumes a yielded thread by raising the value on top of the stack (popped) at its yield
+** point, as lua_resumeerror; results as luaw_thread_resume. */
+int32_t luaw_thread_resume_error(luaw_State* S, int32_t tidx, int32_t* nresults, luaw_Error* err) LUAW_NOEXCEPT;
+/* A LUAW_THREAD_* value, or -1 if tidx is not a thread. */
+int32_t luaw_thread_status(luaw_State* S, int32_t tidx) LUAW_NOEXCEPT;
+/* Makes a finished or dead thread reusable (lua_resetthread): no allocation per run for a
+** pool of threads. Pops a function and sets it as the thread's new body when with_function. */
+int32_t luaw_thread_reset(luaw_State* S, int32_t tidx, int32_t with_function, luaw_Error* err) LUAW_NOEXCEPT;
 
 /* ------------------------------------------------------------------------------------
 ** Loading source (a host-side loadstring)

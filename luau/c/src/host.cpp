@@ -123,6 +123,8 @@ extern "C" int trampoline(lua_State* L)
     S->raise_token = 0; // any raise below but the host's own error is not the host's
 
     // From here on the host frames are gone: raising is safe.
+    if (S->stopping != 0 && !S->panicking && rc != LUAW_CB_PANIC)
+        raise_stop(S, L); // a stop that came while the host function ran takes effect now
     if (rc == LUAW_CB_OK && !S->panicking)
     {
         const int n = call.nresults;
@@ -135,6 +137,23 @@ extern "C" int trampoline(lua_State* L)
             push_result(S, L, &call.results[i], frame_top, name);
         return n;
     }
+    if (rc == LUAW_CB_YIELD && !S->panicking)
+    {
+        const int n = call.nresults;
+        if (n < 0 || n > call.results_cap)
+            raise_wrapper_error(S, L, "host function '%s' returned a bad result count %d", name, n);
+        if (!lua_isyieldable(L))
+            raise_wrapper_error(S, L,
+                "host function '%s' cannot yield here: it was not called from a resumable thread, or a "
+                "host call or metamethod is in between%.0d",
+                name, 0);
+        const int frame_top = (int)(L->top - L->base);
+        if (L->top + n > L->ci->top)
+            lua_rawcheckstack(L, n);
+        for (int i = 0; i < n; ++i)
+            push_result(S, L, &call.results[i], frame_top, name);
+        return lua_yield(L, n);
+    }
     if (rc == LUAW_CB_ERROR && !S->panicking)
     {
         const char* msg = call.error_message ? call.error_message : "host function failed";
@@ -146,7 +165,7 @@ extern "C" int trampoline(lua_State* L)
         // The first panic: remember it until the outermost call returns, and stop the
         // script at its next safepoint (the interrupt is installed only while panicking).
         S->panicking = true;
-        lua_callbacks(L)->interrupt = panic_interrupt;
+        refresh_interrupt(S);
         S->panic_token = call.error_token;
         S->panic_message.assign("host function '");
         S->panic_message.append(name, name_len);

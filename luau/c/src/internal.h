@@ -19,6 +19,7 @@
 #include "ldo.h"
 #include "lstate.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,14 @@ namespace luaw {
 constexpr int kFunctionIdTag = 77;
 // Userdata tag of host userdata (one tag for all types; the type lives in the block).
 constexpr int kHostUserdataTag = 77;
+
+// The part of a state's stop control that other threads may touch (luaw_StopHandle).
+struct StopShared {
+    std::atomic<int32_t> refs{1};
+    std::atomic<uint64_t> run_gen{0};             // odd while a run is going on
+    std::atomic<uint64_t> requested_gen{0};       // the run a request targets (even = none)
+    std::atomic<int32_t> cause{0};
+};
 
 struct HostUserdata {
     uint64_t handle;
@@ -87,6 +96,20 @@ struct luaw_State {
     int userdata_types_ref = LUA_NOREF; // table: type_id -> metatable
     std::vector<uint64_t> released;     // handles of collected host userdata
     std::string traceback_capture; // written by the message handler
+
+    // Containment (control.cpp). A run is the outermost call into Luau.
+    luaw::StopShared* stop = nullptr; // created by the first luaw_stop_handle
+    bool running = false;
+    uint64_t run_gen = 0;        // odd while running; mirrored into stop->run_gen
+    int32_t stopping = 0;        // sticky LUAW_STOP_* once a stop hit the current run
+    uint64_t deadline = 0;       // absolute luaw_clock_ns, 0 = none
+    uint64_t run_timeout = 0;    // per run, 0 = none
+    uint64_t run_deadline = 0;   // the current run's effective deadline
+    int32_t deadline_tick = 0;   // safepoints until the next clock read
+    bool sandboxed = false;
+    luaw_PrintSink print_sink = nullptr;
+    uintptr_t print_ctx = 0;
+    std::string stop_message;
 
     // Storage behind luaw_Error's pointers: valid until the next call on this state.
     std::string error_message;
@@ -178,7 +201,34 @@ inline void read_slot(const TValue* o, int idx, luaw_Value* v)
 }
 
 extern "C" int trampoline(lua_State* L);
-void panic_interrupt(lua_State* L, int gc);
+// The wrapper's Luau interrupt: pending panics and stop requests (control.cpp). Installed
+// only while something needs checking (refresh_interrupt).
+void vm_interrupt(lua_State* L, int gc);
+void refresh_interrupt(luaw_State* S);
+// Outermost-run bookkeeping around every call into Luau made with no host function below.
+void begin_run(luaw_State* S);
+void end_run(luaw_State* S);
+// The message a stop raises in Luau and reports to the host.
+const std::string& stop_message(luaw_State* S);
+// Gives the function at idx its own writable global table whose reads fall through to the
+// globals of L (the sandbox's per-chunk environment). Raises on OOM.
+void give_own_globals(lua_State* L, int idx);
+// Pushes such a table (for a thread's LUA_GLOBALSINDEX). Raises on OOM.
+void push_own_globals(lua_State* L);
+// Raises the current stop (S->stopping) as a Luau error.
+[[noreturn]] void raise_stop(luaw_State* S, lua_State* L);
+// Resumes co from S->current (lua_resume, or lua_resumeerror with the error value on top of
+// co when as_error) and concludes like luaw_pcall: on LUAW_OK / LUAW_YIELD the values are
+// moved onto S->current and *nresults says how many; on error nothing is pushed.
+int32_t resume_thread(luaw_State* S, lua_State* co, int nargs, bool as_error, int32_t* nresults, luaw_Error* err);
+// Loads bytecode onto L as a function (luau_load); errors become statuses.
+int32_t load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, size_t chunkname_len, const char* bytecode,
+                      size_t bytecode_len, luaw_Error* err);
+// Replaces Luau's print with the wrapper's (control.cpp). Raises on OOM.
+void install_print(lua_State* L);
+void release_stop(luaw_State* S);
+// Builds "stack traceback:\n\t..." of L from level first (C++ memory only; never raises).
+void capture_traceback(luaw_State* S, lua_State* L, int first);
 int32_t missing_dispatch(uintptr_t host_ctx, luaw_Call* call);
 
 } // namespace luaw

@@ -59,7 +59,8 @@ static void end_outermost(luaw_State* S, int status)
 {
     S->panicking = false;
     S->raise_token = 0;
-    lua_callbacks(S->L)->interrupt = nullptr;
+    S->stopping = 0;
+    refresh_interrupt(S);
     // Luau has no emergency GC: after running out of memory, collect before the next use.
     if (status == LUAW_ERRMEM && protect(S->L, [](lua_State* L) { lua_gc(L, LUA_GCCOLLECT, 0); }) != LUA_OK)
         lua_pop(S->L, 1);
@@ -74,6 +75,16 @@ static int32_t report_panic(luaw_State* S, luaw_Error* err)
     return LUAW_ERRPANIC;
 }
 
+static int32_t report_stop(luaw_State* S, luaw_Error* err)
+{
+    const std::string& msg = stop_message(S);
+    set_error(S, err, LUAW_ERRINTERRUPT, msg.data(), msg.size(), S->traceback_capture.data(),
+              S->traceback_capture.size());
+    if (err)
+        err->host_token = (uint64_t)S->stopping;
+    return LUAW_ERRINTERRUPT;
+}
+
 int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host_token)
 {
     lua_State* L = S->current;
@@ -84,6 +95,11 @@ int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host
     {
         lua_pop(L, 1);
         result = report_panic(S, err);
+    }
+    else if (S->stopping != 0)
+    {
+        lua_pop(L, 1);
+        result = report_stop(S, err);
     }
     else
     {
@@ -117,10 +133,10 @@ int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host
 
 int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err)
 {
-    if (!S->panicking)
+    if (!S->panicking && S->stopping == 0)
         return set_ok(err);
     lua_settop(S->current, keep_from);
-    int32_t result = report_panic(S, err);
+    int32_t result = S->panicking ? report_panic(S, err) : report_stop(S, err);
     if (S->host_depth == 0)
         end_outermost(S, result);
     return result;
@@ -184,10 +200,9 @@ extern "C" int32_t luaw_compile(const char* src, size_t src_len, const luaw_Comp
 }
 
 // luau_load needs a NUL-terminated chunk name; names default to "chunk".
-static int load_chunk(luaw_State* S, const char* chunkname, size_t chunkname_len, const char* bytecode,
-                      size_t bytecode_len, luaw_Error* err)
+int32_t luaw::load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, size_t chunkname_len,
+                            const char* bytecode, size_t bytecode_len, luaw_Error* err)
 {
-    lua_State* L = S->current;
     std::string name;
     try
     {
@@ -213,7 +228,23 @@ static int load_chunk(luaw_State* S, const char* chunkname, size_t chunkname_len
         lua_pop(L, 1);
         return status;
     }
+    // Sandboxed: the chunk writes its globals into its own table, never the shared ones.
+    if (S->sandboxed && L->gt == S->L->gt)
+    {
+        int env_rc = protect(L, [](lua_State* L) { give_own_globals(L, -1); });
+        if (env_rc != LUA_OK)
+        {
+            lua_pop(L, 2); // the error and the chunk
+            return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+        }
+    }
     return set_ok(err);
+}
+
+static int32_t load_chunk(luaw_State* S, const char* chunkname, size_t chunkname_len, const char* bytecode,
+                          size_t bytecode_len, luaw_Error* err)
+{
+    return load_chunk_on(S, S->current, chunkname, chunkname_len, bytecode, bytecode_len, err);
 }
 
 extern "C" int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkname_len, const char* bytecode,
@@ -236,6 +267,9 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
 
     const int func = top - nargs;
+    const bool outer = !S->running && S->host_depth == 0;
+    if (outer)
+        begin_run(S);
     // Near the C-stack limit the message handler itself could not be called: the error would
     // turn into "error in error handling". There, go without a traceback.
     const bool with_handler = L->nCcalls + 2 < LUAI_MAXCCALLS;
@@ -258,9 +292,10 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
         lua_pushliteral(L, "attempt to yield across a host function call");
         rc = LUA_ERRRUN;
     }
-    if (rc != LUA_OK)
-        return conclude_error(S, rc, err, escaped_token);
-    return conclude_ok(S, base, err);
+    const int32_t result = rc != LUA_OK ? conclude_error(S, rc, err, escaped_token) : conclude_ok(S, base, err);
+    if (outer)
+        end_run(S);
+    return result;
 }
 
 extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len, const char* chunkname,
@@ -294,15 +329,48 @@ extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
     if (rc != LUAW_OK)
         return set_error(S, err, rc, "compile failed", 14);
 
+    // The chunk runs as a thread (lua_resume, no enclosing C call): it is yieldable, and its
+    // pcall depth is Luau's own rather than the C-call limit of lua_pcall.
     lua_State* L = S->current;
-    int base = lua_gettop(L);
-    rc = load_chunk(S, chunkname, chunkname_len, bytecode, bytecode_len, err);
+    const int base = lua_gettop(L);
+    lua_State* co = nullptr;
+    int new_rc = protect(L, [&](lua_State* L) {
+        co = lua_newthread(L);
+        if (S->sandboxed)
+        {
+            push_own_globals(co);
+            lua_replace(co, LUA_GLOBALSINDEX);
+        }
+    });
+    if (new_rc != LUA_OK)
+    {
+        luaw_free(bytecode);
+        lua_settop(L, base);
+        return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+    }
+    rc = load_chunk_on(S, co, chunkname, chunkname_len, bytecode, bytecode_len, err);
     luaw_free(bytecode);
     if (rc != LUAW_OK)
+    {
+        lua_settop(L, base);
         return rc;
-    rc = luaw_pcall(S, 0, LUAW_MULTRET, err);
-    if (rc == LUAW_OK && nresults)
-        *nresults = lua_gettop(L) - base;
+    }
+    int32_t n = 0;
+    rc = resume_thread(S, co, 0, false, &n, err);
+    if (rc == LUAW_YIELD)
+    {
+        lua_settop(L, base);
+        static const char msg[] = "attempt to yield from a chunk run to completion (run it as a thread to resume it)";
+        return set_error(S, err, LUAW_ERRRUN, msg, sizeof(msg) - 1);
+    }
+    if (rc != LUAW_OK)
+    {
+        lua_settop(L, base);
+        return rc;
+    }
+    lua_remove(L, base + 1); // the thread
+    if (nresults)
+        *nresults = n;
     return rc;
 }
 

@@ -31,25 +31,6 @@ void* budget_alloc(void* ud, void* ptr, size_t osize, size_t nsize)
 
 } // namespace
 
-namespace luaw {
-
-// A panic stays raised: at every safepoint the script is stopped again, so a script whose
-// pcall swallowed the panic cannot keep running. Errors only at gc < 0 (outside GC steps).
-// Installed only while a panic is pending: an interrupt costs every call and loop step.
-void panic_interrupt(lua_State* L, int gc)
-{
-    if (gc >= 0)
-        return;
-    luaw_State* S = from_lua(L);
-    if (S == nullptr || !S->panicking)
-        return;
-    lua_rawcheckstack(L, 1);
-    lua_pushlstring(L, S->panic_message.data(), S->panic_message.size());
-    lua_error(L);
-}
-
-} // namespace luaw
-
 namespace {
 
 // Message handler of luaw_pcall: records the traceback in C++ memory (nothing is allocated
@@ -69,35 +50,7 @@ int traceback_handler(lua_State* L)
                 S->escaped_token = S->raise_token;
             lua_pop(L, 1);
         }
-        try
-        {
-            std::string& tb = S->traceback_capture;
-            tb.assign("stack traceback:");
-            lua_Debug ar;
-            for (int level = 1; lua_getinfo(L, level, "sln", &ar); ++level)
-            {
-                tb += "\n\t";
-                tb += ar.short_src ? ar.short_src : "?";
-                if (ar.currentline > 0)
-                {
-                    tb += ':';
-                    tb += std::to_string(ar.currentline);
-                }
-                if (ar.name != nullptr)
-                {
-                    tb += " function ";
-                    tb += ar.name;
-                }
-                else if (ar.what != nullptr && std::strcmp(ar.what, "main") == 0)
-                {
-                    tb += " main chunk";
-                }
-            }
-        }
-        catch (...)
-        {
-            S->traceback_capture.clear();
-        }
+        capture_traceback(S, L, 1);
     }
     lua_settop(L, 1);
     return 1;
@@ -106,6 +59,39 @@ int traceback_handler(lua_State* L)
 } // namespace
 
 namespace luaw {
+
+void capture_traceback(luaw_State* S, lua_State* L, int first)
+{
+    try
+    {
+        std::string& tb = S->traceback_capture;
+        tb.assign("stack traceback:");
+        lua_Debug ar;
+        for (int level = first; lua_getinfo(L, level, "sln", &ar); ++level)
+        {
+            tb += "\n\t";
+            tb += ar.short_src ? ar.short_src : "?";
+            if (ar.currentline > 0)
+            {
+                tb += ':';
+                tb += std::to_string(ar.currentline);
+            }
+            if (ar.name != nullptr)
+            {
+                tb += " function ";
+                tb += ar.name;
+            }
+            else if (ar.what != nullptr && std::strcmp(ar.what, "main") == 0)
+            {
+                tb += " main chunk";
+            }
+        }
+    }
+    catch (...)
+    {
+        S->traceback_capture.clear();
+    }
+}
 
 luaw_State* from_lua(lua_State* L)
 {
@@ -178,9 +164,8 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
         if (open_libs)
         {
             luaL_openlibs(L);
-            // The library never prints: scripts get no stdout of the host process.
-            lua_pushnil(L);
-            lua_setglobal(L, "print");
+            // The library never prints: a script's print goes to the host's sink (control.cpp).
+            install_print(L);
         }
         lua_pushcfunction(L, traceback_handler, "traceback_handler");
         S->traceback_handler_ref = lua_ref(L, -1);
@@ -220,6 +205,7 @@ extern "C" int32_t luaw_close(luaw_State* S) noexcept
     if (S->host_depth > 0)
         return LUAW_ERRBUSY;
     lua_close(S->L);
+    release_stop(S);
     delete S;
     return LUAW_OK;
 }

@@ -91,6 +91,14 @@ extern "C" int32_t luaw_set_userdata_type(luaw_State* S, uint32_t type_id, const
         lua_rawcheckstack(L, 3);
         lua_pushlstring(L, name ? name : "", name_len);
         lua_setfield(L, -2, "__type");
+        // Host types stay the host's, sandboxed or not: getmetatable gives the type name, not
+        // the table; setmetatable is refused; the metatable and a method table are read-only.
+        lua_pushlstring(L, name ? name : "", name_len);
+        lua_setfield(L, -2, "__metatable");
+        if (lua_rawgetfield(L, -1, "__index") == LUA_TTABLE)
+            lua_setreadonly(L, -1, true);
+        lua_pop(L, 1);
+        lua_setreadonly(L, -1, true);
         lua_getref(L, S->userdata_types_ref);
         lua_insert(L, -2);
         lua_rawseti(L, -2, (int)type_id);

@@ -1,0 +1,355 @@
+// Tests of containment (stop requests, deadlines, sandbox, print, locked host types) and
+// threads (chunks as threads, host-driven resume, yielding host functions) in the wrapper.
+// Each test states the requirement it checks first.
+#include "luau_wrapper.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+
+namespace {
+
+using HostFn = std::function<int32_t(luaw_Call*)>;
+
+struct Host {
+    std::map<uint64_t, HostFn> functions;
+    uint64_t next_id = 1;
+
+    static int32_t dispatch(uintptr_t ctx, luaw_Call* call)
+    {
+        Host* host = reinterpret_cast<Host*>(ctx);
+        auto it = host->functions.find(call->function_id);
+        if (it == host->functions.end())
+            return LUAW_CB_ERROR;
+        return it->second(call);
+    }
+};
+
+void push_number_result(luaw_Call* call, double n)
+{
+    call->results[call->nresults].type = LUAW_TNUMBER;
+    call->results[call->nresults].u.number = n;
+    call->nresults++;
+}
+
+class Containment : public ::testing::Test {
+protected:
+    luaw_State* S = nullptr;
+    Host host;
+    luaw_Error err{};
+
+    void SetUp() override
+    {
+        luaw_Options opts{LUAW_ABI_VERSION, 0, 1};
+        S = luaw_new(&opts, nullptr);
+        ASSERT_NE(S, nullptr);
+        luaw_set_dispatch(S, &Host::dispatch, reinterpret_cast<uintptr_t>(&host));
+    }
+    void TearDown() override { EXPECT_EQ(luaw_close(S), LUAW_OK); }
+
+    void reg(const std::string& name, HostFn fn)
+    {
+        uint64_t id = host.next_id++;
+        host.functions[id] = std::move(fn);
+        ASSERT_EQ(luaw_register_function(S, name.data(), name.size(), id, &err), LUAW_OK);
+    }
+
+    int32_t run(const std::string& src, int32_t* n = nullptr)
+    {
+        int32_t count = 0;
+        int32_t rc = luaw_dostring(S, src.data(), src.size(), "test", 4, &count, &err);
+        if (n)
+            *n = count;
+        return rc;
+    }
+
+    std::string message() const { return std::string(err.message, err.message_len); }
+
+    double number_at(int idx)
+    {
+        luaw_Value v{};
+        EXPECT_EQ(luaw_read_values(S, idx, 1, &v), LUAW_OK);
+        EXPECT_EQ(v.type, LUAW_TNUMBER);
+        return v.u.number;
+    }
+};
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0)
+{
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+TEST_F(Containment, CancelFromAnotherThreadStopsARunawayLoopAndTheStateStaysUsable)
+{
+    // Requirement: a stop request from another thread ends `while true do end` with
+    // LUAW_ERRINTERRUPT (cause cancel); the next run on the state works.
+    luaw_StopHandle* h = luaw_stop_handle(S);
+    ASSERT_NE(h, nullptr);
+    std::thread canceller([h] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        while (luaw_stop_request(h, LUAW_STOP_CANCEL) == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    EXPECT_EQ(run("while true do end"), LUAW_ERRINTERRUPT);
+    canceller.join();
+    EXPECT_EQ(err.host_token, (uint64_t)LUAW_STOP_CANCEL);
+    EXPECT_NE(message().find("cancelled"), std::string::npos) << message();
+    int32_t n = 0;
+    EXPECT_EQ(run("return 40 + 2", &n), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 42.0);
+    luaw_settop(S, 0);
+    luaw_stop_handle_release(h);
+}
+
+TEST_F(Containment, ARequestWhileIdleDoesNotStopTheNextRun)
+{
+    // Requirement: a request when nothing runs is dropped (returns 0), never a later run's stop.
+    luaw_StopHandle* h = luaw_stop_handle(S);
+    EXPECT_EQ(luaw_stop_request(h, LUAW_STOP_CANCEL), 0);
+    EXPECT_EQ(run("local s = 0 for i = 1, 1000 do s += i end return s"), LUAW_OK) << message();
+    luaw_settop(S, 0);
+    luaw_stop_handle_release(h);
+}
+
+TEST_F(Containment, ADeadlineStopsALoopThatSwallowsErrorsWithPcall)
+{
+    // Requirement: with a 50 ms run timeout, a loop that pcall-swallows every error still
+    // stops (sticky), within the deadline + 100 ms, with cause deadline.
+    luaw_set_run_timeout(S, 50 * 1000 * 1000);
+    auto t0 = Clock::now();
+    EXPECT_EQ(run("while true do pcall(function() while true do end end) end"), LUAW_ERRINTERRUPT);
+    const double ms = ms_since(t0);
+    EXPECT_EQ(err.host_token, (uint64_t)LUAW_STOP_DEADLINE);
+    EXPECT_GE(ms, 45.0);
+    EXPECT_LT(ms, 150.0);
+    EXPECT_NE(message().find("deadline"), std::string::npos);
+    luaw_set_run_timeout(S, 0);
+    EXPECT_EQ(run("return 1"), LUAW_OK);
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, AStopThatArrivesDuringAHostFunctionTakesEffectWhenItReturns)
+{
+    // Requirement: a host function is never interrupted; once it returns, the script stops,
+    // and pcall around the host call does not hide it.
+    luaw_StopHandle* h = luaw_stop_handle(S);
+    reg("block", [h](luaw_Call*) {
+        EXPECT_EQ(luaw_stop_request(h, LUAW_STOP_CANCEL), 1);
+        return LUAW_CB_OK;
+    });
+    EXPECT_EQ(run("pcall(block) return 'not stopped'"), LUAW_ERRINTERRUPT);
+    luaw_stop_handle_release(h);
+}
+
+TEST_F(Containment, AHandleOutlivesItsState)
+{
+    // Requirement: a request on a handle whose state was closed does nothing and is safe.
+    luaw_Options opts{LUAW_ABI_VERSION, 0, 1};
+    luaw_State* other = luaw_new(&opts, nullptr);
+    luaw_StopHandle* h = luaw_stop_handle(other);
+    EXPECT_EQ(luaw_close(other), LUAW_OK);
+    EXPECT_EQ(luaw_stop_request(h, LUAW_STOP_CANCEL), 0);
+    luaw_stop_handle_release(h);
+}
+
+TEST_F(Containment, SandboxFreezesLibrariesAndGivesEachChunkItsOwnGlobals)
+{
+    // Requirement: after luaw_sandbox, libraries, the string metatable and host functions are
+    // read-only, and one chunk's globals never reach the next chunk.
+    reg("hostfn", [](luaw_Call* call) {
+        push_number_result(call, 7);
+        return LUAW_CB_OK;
+    });
+    ASSERT_EQ(luaw_sandbox(S, &err), LUAW_OK);
+    EXPECT_EQ(luaw_is_sandboxed(S), 1);
+    EXPECT_EQ(run("string.upper = nil"), LUAW_ERRRUN);
+    EXPECT_NE(message().find("readonly"), std::string::npos) << message();
+    EXPECT_EQ(run("getmetatable('').__index = {}"), LUAW_ERRRUN);
+    EXPECT_EQ(run("rawset(_G, 'x', 1)  hostfn = nil  return 1"), LUAW_OK) << message();
+    luaw_settop(S, 0);
+    EXPECT_EQ(run("leak = 'from A'"), LUAW_OK);
+    int32_t n = 0;
+    ASSERT_EQ(run("return leak == nil, hostfn(), x == nil", &n), LUAW_OK) << message();
+    ASSERT_EQ(n, 3);
+    luaw_Value v[3];
+    ASSERT_EQ(luaw_read_values(S, 1, 3, v), LUAW_OK);
+    EXPECT_EQ(v[0].u.boolean, 1);
+    EXPECT_EQ(v[1].u.number, 7.0);
+    EXPECT_EQ(v[2].u.boolean, 1);
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, PrintGoesToTheSinkFormattedAsLuausPrint)
+{
+    // Requirement: print formats like Luau's (tostring, tabs, newline) and reaches the sink;
+    // without a sink it is a silent function, never nil.
+    std::string out;
+    EXPECT_EQ(run("print('no sink') return type(print)"), LUAW_OK);
+    luaw_settop(S, 0);
+    luaw_set_print(S, [](uintptr_t ctx, const char* line, size_t len) {
+        reinterpret_cast<std::string*>(ctx)->append(line, len);
+    }, reinterpret_cast<uintptr_t>(&out));
+    EXPECT_EQ(run("print('a', 1, true, nil) print()"), LUAW_OK) << message();
+    EXPECT_EQ(out, "a\t1\ttrue\tnil\n\n");
+}
+
+TEST_F(Containment, HostUserdataMetatablesAreLocked)
+{
+    // Requirement: getmetatable on a host userdata gives its type name, setmetatable is
+    // refused, and its method table cannot be changed, even without the sandbox.
+    ASSERT_EQ(luaw_newtable(S, 0, 2, &err), LUAW_OK);
+    ASSERT_EQ(luaw_newtable(S, 0, 1, &err), LUAW_OK);
+    ASSERT_EQ(luaw_setfield(S, -2, "__index", 7, &err), LUAW_OK);
+    ASSERT_EQ(luaw_set_userdata_type(S, 3, "Thing", 5, &err), LUAW_OK);
+    ASSERT_EQ(luaw_push_userdata(S, 3, 99, &err), LUAW_OK);
+    ASSERT_EQ(luaw_setglobal(S, "thing", 5, &err), LUAW_OK);
+    int32_t n = 0;
+    ASSERT_EQ(run("return getmetatable(thing)", &n), LUAW_OK) << message();
+    const char* p = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(luaw_tostring(S, -1, &p, &len, &err), LUAW_OK);
+    EXPECT_EQ(std::string(p, len), "Thing");
+    luaw_settop(S, 0);
+    EXPECT_EQ(run("setmetatable(thing, {})"), LUAW_ERRRUN);
+    EXPECT_EQ(run("thing.get = function() return 1 end"), LUAW_ERRRUN);
+}
+
+TEST_F(Containment, TopLevelChunksAreYieldableAndReachLuausPcallDepth)
+{
+    // Requirement: a chunk run by luaw_dostring is a resumable thread: coroutine.isyieldable()
+    // is true and nested pcall reaches depth 10000 (lua_pcall would cap it near 200).
+    int32_t n = 0;
+    ASSERT_EQ(run("return coroutine.isyieldable()", &n), LUAW_OK) << message();
+    luaw_Value v{};
+    ASSERT_EQ(luaw_read_values(S, 1, 1, &v), LUAW_OK);
+    EXPECT_EQ(v.u.boolean, 1);
+    luaw_settop(S, 0);
+    // Luau's own pcall.luau check: LUAI_MAXCALLS is 20000 and each level takes 2 calls.
+    ASSERT_EQ(run("function stackover() return pcall(stackover) end return #{pcall(stackover)}", &n), LUAW_OK)
+        << message();
+    EXPECT_EQ(number_at(1), 10000.0);
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, AHostFunctionYieldsToTheHostAndGetsTheResumeValues)
+{
+    // Requirement: a host function returning LUAW_CB_YIELD suspends the thread with its
+    // values; the values of the next resume become its results in the script.
+    reg("wait", [](luaw_Call* call) {
+        push_number_result(call, call->args[0].u.number * 10);
+        return LUAW_CB_YIELD;
+    });
+    const std::string src = "local a = wait(1) local b = wait(2) return a + b";
+    char* bc = nullptr;
+    size_t bc_len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=yield", 6, bc, bc_len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_thread_new(S, &err), LUAW_OK);
+    ASSERT_EQ(luaw_gettop(S), 1);
+    EXPECT_EQ(luaw_thread_status(S, 1), LUAW_THREAD_SUSPENDED);
+    int32_t n = 0;
+    ASSERT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_YIELD) << message();
+    ASSERT_EQ(n, 1);
+    EXPECT_EQ(number_at(2), 10.0);
+    luaw_settop(S, 1);
+    luaw_Value arg{};
+    arg.type = LUAW_TNUMBER;
+    arg.u.number = 5;
+    ASSERT_EQ(luaw_push_values(S, &arg, 1, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_resume(S, 1, 1, &n, &err), LUAW_YIELD) << message();
+    EXPECT_EQ(number_at(2), 20.0);
+    luaw_settop(S, 1);
+    arg.u.number = 6;
+    ASSERT_EQ(luaw_push_values(S, &arg, 1, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_resume(S, 1, 1, &n, &err), LUAW_OK) << message();
+    ASSERT_EQ(n, 1);
+    EXPECT_EQ(number_at(2), 11.0);
+    luaw_settop(S, 1);
+    EXPECT_EQ(luaw_thread_status(S, 1), LUAW_THREAD_FINISHED);
+    EXPECT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_ERRARG);
+
+    // Reuse: reset with a new body, no new thread.
+    const std::string src2 = "return wait(4)";
+    ASSERT_EQ(luaw_compile(src2.data(), src2.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=again", 6, bc, bc_len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_thread_reset(S, 1, 1, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_YIELD) << message();
+    EXPECT_EQ(number_at(2), 40.0);
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, AYieldWhereLuauCannotYieldIsACleanError)
+{
+    // Requirement: a yielding host function inside a host -> Luau call (lua_pcall) or a chunk
+    // run to completion gives a clean error, never a crash or a silent return.
+    reg("wait", [](luaw_Call*) { return LUAW_CB_YIELD; });
+    EXPECT_EQ(run("wait()"), LUAW_ERRRUN);
+    EXPECT_NE(message().find("yield"), std::string::npos) << message();
+    EXPECT_EQ(run("local ok, e = pcall(table.sort, {3, 2, 1}, function(a, b) wait() return a < b end) return ok, e"),
+              LUAW_OK);
+    luaw_Value v[2];
+    ASSERT_EQ(luaw_read_values(S, 1, 2, v), LUAW_OK);
+    EXPECT_EQ(v[0].u.boolean, 0);
+    luaw_settop(S, 0);
+    int32_t n = 0;
+    EXPECT_EQ(luaw_call_global(S, "wait", 4, nullptr, 0, 0, &n, &err), LUAW_ERRRUN);
+    EXPECT_NE(message().find("cannot yield"), std::string::npos) << message();
+}
+
+TEST_F(Containment, AResumeWithAnErrorRaisesItAtTheYieldPoint)
+{
+    // Requirement: luaw_thread_resume_error raises the value at the yield, where pcall sees it.
+    reg("wait", [](luaw_Call*) { return LUAW_CB_YIELD; });
+    const std::string src = "local ok, e = pcall(wait) return ok, e";
+    char* bc = nullptr;
+    size_t bc_len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=t", 2, bc, bc_len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_thread_new(S, &err), LUAW_OK);
+    int32_t n = 0;
+    ASSERT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_YIELD);
+    luaw_Value msg{};
+    msg.type = LUAW_TSTRING;
+    msg.u.string.ptr = "boom";
+    msg.u.string.len = 4;
+    ASSERT_EQ(luaw_push_values(S, &msg, 1, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_resume_error(S, 1, &n, &err), LUAW_OK) << message();
+    ASSERT_EQ(n, 2);
+    luaw_Value v[2];
+    ASSERT_EQ(luaw_read_values(S, 2, 2, v), LUAW_OK);
+    EXPECT_EQ(v[0].u.boolean, 0);
+    EXPECT_EQ(std::string(v[1].u.string.ptr, v[1].u.string.len), "boom");
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, AStopReachesAThreadResumedAfterItWasArmed)
+{
+    // Requirement: a deadline also stops a thread the host resumes, and the thread is dead.
+    reg("wait", [](luaw_Call*) { return LUAW_CB_YIELD; });
+    const std::string src = "wait() while true do end";
+    char* bc = nullptr;
+    size_t bc_len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=t", 2, bc, bc_len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_thread_new(S, &err), LUAW_OK);
+    int32_t n = 0;
+    ASSERT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_YIELD);
+    luaw_set_run_timeout(S, 20 * 1000 * 1000);
+    EXPECT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_ERRINTERRUPT);
+    EXPECT_EQ(luaw_thread_status(S, 1), LUAW_THREAD_ERROR);
+    luaw_set_run_timeout(S, 0);
+    luaw_settop(S, 0);
+}
+
+} // namespace
