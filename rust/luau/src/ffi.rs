@@ -1431,6 +1431,62 @@ extern "C" fn dispatch(host_ctx: usize, call: *mut luaw_Call) -> i32 {
     crate::function::dispatch(shared, frame)
 }
 
+// --- garbage collector and loading source (luau_wrapper.h "Garbage collector", "Loading
+// source") --------------------------------------------------------------------------------
+
+extern "C" {
+    fn luaw_gc(s: *mut luaw_State, op: i32, arg: i32, result: *mut i32) -> i32;
+    fn luaw_load_source(
+        s: *mut luaw_State,
+        src: *const c_char,
+        src_len: usize,
+        chunkname: *const c_char,
+        chunkname_len: usize,
+        opts: *const luaw_CompileOptions,
+        err: *mut luaw_Error,
+    ) -> i32;
+}
+
+impl RawState {
+    /// `luaw_gc` on the current thread: the op's result, or the status.
+    pub(crate) fn gc(&self, op: i32, arg: i32) -> Result<i32, i32> {
+        let mut result = 0;
+        // SAFETY: live state; result is a live local.
+        match unsafe { luaw_gc(self.s(), op, arg, &mut result) } {
+            LUAW_OK => Ok(result),
+            status => Err(status),
+        }
+    }
+
+    /// `luaw_load_source`: compiles and pushes the function on the current thread.
+    pub(crate) fn load_source(
+        &self,
+        src: &[u8],
+        chunkname: &[u8],
+        optimization_level: i32,
+        debug_level: i32,
+    ) -> Result<(), RawError> {
+        let opts = luaw_CompileOptions {
+            optimization_level,
+            debug_level,
+        };
+        let mut err = empty_error();
+        // SAFETY: live state; the slices and opts are valid for the call; err is a live local.
+        let status = unsafe {
+            luaw_load_source(
+                self.s(),
+                src.as_ptr().cast(),
+                src.len(),
+                chunkname.as_ptr().cast(),
+                chunkname.len(),
+                &opts,
+                &mut err,
+            )
+        };
+        check(status, &err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,6 +167,8 @@ mod compile;
 mod error;
 mod ffi;
 mod function;
+mod gc;
+mod load;
 mod macros;
 mod registry;
 mod state;
@@ -178,6 +180,8 @@ pub use compile::{compile, Bytecode, CompileOptions};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use ffi::{build_info, BuildInfo};
 pub use function::{CallContext, IntoResults, Key, Table};
+pub use gc::GcOp;
+pub use load::StackFunction;
 #[doc(hidden)]
 pub use macros::__private;
 /// Derives [`UserData`](trait@UserData) (and [`UserDataType`]) for a struct or enum; see the

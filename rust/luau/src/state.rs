@@ -71,7 +71,7 @@ impl StateOptions {
 ///
 /// Dropping the state closes the VM and removes exactly its host functions from the registry.
 pub struct State {
-    shared: Rc<Shared>,
+    pub(crate) shared: Rc<Shared>,
 }
 
 /// The state's data, shared with the dispatcher (which reaches it through the C state's
