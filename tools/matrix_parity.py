@@ -18,11 +18,15 @@ import sys
 LANGUAGES = ("go", "rust")
 CATEGORIES = {"functional", "memory", "concurrency", "edge"}
 KINDS = {"runtime", "syntax", "memory", "error_handler", "host", "panic", "argument", "busy", "abi",
-         "closed", "concurrent_use", "conversion"}
-ACTIONS = {"run", "call", "register", "unregister", "close", "gc", "steps", "fresh_state", "expect_registry"}
-STEP_EXTRAS = {"expect", "repeat", "as", "args", "hostfns"}
+         "closed", "concurrent_use", "conversion", "interrupted"}
+ACTIONS = {"run", "call", "register", "unregister", "close", "gc", "steps", "fresh_state", "expect_registry",
+           "printed", "thread", "resume", "status"}
+STEP_EXTRAS = {"expect", "repeat", "as", "args", "hostfns", "cancel_after_ms", "deadline_ms", "within_ms"}
 VALUE_FORMS = {"bytes_hex", "string_len", "vector", "type"}
-CASE_KEYS = {"name", "category", "requirement", "hostfns", "script", "expect", "steps", "bounds", "threads"}
+CASE_KEYS = {"name", "category", "requirement", "hostfns", "script", "expect", "steps", "bounds", "threads",
+             "options"}
+OPTION_KEYS = {"sandbox", "run_timeout_ms", "memory_limit_kib"}
+THREAD_STATUSES = {"suspended", "running", "finished", "error"}
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 # The seed suites every runner must carry under these ids (issue 3).
 SEED_CASES = {
@@ -55,11 +59,11 @@ def check_expect(expect, where):
     if key == "ok":
         if body is not True:
             raise ParityError(f"{where}: expect.ok must be true")
-    elif key == "values":
+    elif key in ("values", "yielded"):
         if not isinstance(body, list):
-            raise ParityError(f"{where}: expect.values must be a list")
+            raise ParityError(f"{where}: expect.{key} must be a list")
         for i, v in enumerate(body):
-            check_value(v, f"{where}.values[{i}]")
+            check_value(v, f"{where}.{key}[{i}]")
     elif key == "error":
         if body.get("kind") not in KINDS:
             raise ParityError(f"{where}: unknown error kind {body.get('kind')!r}")
@@ -88,6 +92,15 @@ def check_steps(steps, where):
             check_value(v, f"{at}.args")
         if actions[0] in ("steps", "fresh_state"):
             check_steps(step[actions[0]], at)
+        if actions[0] == "printed" and not isinstance(step["printed"], str):
+            raise ParityError(f"{at}: printed must be the expected text")
+        if actions[0] == "status" and set(step.get("expect", {}).get("values", [])) - THREAD_STATUSES:
+            raise ParityError(f"{at}: a thread status is one of {sorted(THREAD_STATUSES)}")
+        if "yielded" in step.get("expect", {}) and actions[0] != "resume":
+            raise ParityError(f"{at}: expect.yielded belongs to a resume step")
+        for key in ("cancel_after_ms", "deadline_ms", "within_ms"):
+            if key in step and (not isinstance(step[key], int) or step[key] < 1):
+                raise ParityError(f"{at}: {key} must be a positive integer")
 
 
 def load_cases(cases_dir):
@@ -128,6 +141,9 @@ def load_cases(cases_dir):
                 check_steps(case["steps"], where)
             if case["category"] == "memory" and "bounds" not in case:
                 raise ParityError(f"{where}: memory cases state their bounds")
+            unknown_opts = sorted(set(case.get("options", {})) - OPTION_KEYS)
+            if unknown_opts:
+                raise ParityError(f"{where}: unknown option {unknown_opts[0]!r}")
             if ("threads" in case) != (case["category"] == "concurrency"):
                 raise ParityError(f"{where}: concurrency cases (and only they) give threads")
             ids.append(where)
