@@ -35,7 +35,7 @@ func ExampleState_RegisterFunc() {
 	})
 	results, _ := s.DoString(`return add(40, 2), pcall(add, 1, "two")`)
 	fmt.Println(results...)
-	// Output: 42 false bad argument #2 to 'add' (number expected, got string)
+	// Output: 42 false invalid argument #2 to 'add' (number expected, got string)
 }
 
 var errNotFound = errors.New("not found")

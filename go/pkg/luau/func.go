@@ -293,7 +293,7 @@ func dispatchPanicked(stateID uint64, raw *capi.Call, v any) int32 {
 }
 
 // CallContext is a host function's view of one call: its arguments and results. Argument
-// indices are 1-based, as in Luau ("bad argument #1 ..."). It is valid only during the
+// indices are 1-based, as in Luau ("invalid argument #1 ..."). It is valid only during the
 // call and on the goroutine that runs the host function.
 //
 // Reading a nil, boolean, number, string or vector argument and pushing such a result
@@ -328,18 +328,29 @@ func (c *CallContext) Type(i int) Type {
 	return Type(v.Type)
 }
 
-// ArgError returns the error "bad argument #i to '<name>' (msg)".
+// ArgError returns the error "invalid argument #i to '<name>' (msg)", worded as Luau's
+// luaL_argerror.
 func (c *CallContext) ArgError(i int, msg string) error {
-	return errors.New("bad argument #" + itoa(i) + " to '" + c.name + "' (" + msg + ")")
+	return errors.New("invalid argument #" + itoa(i) + " to '" + c.name + "' (" + msg + ")")
 }
 
-// typeError reports a missing argument as nil (the catalogue's wording, shared with Rust).
-func (c *CallContext) typeError(i int, want string) error {
-	got := "nil"
-	if v := c.arg(i); v != nil {
-		got = Type(v.Type).String()
+// TypeError returns the error for argument i not being a want, worded as Luau's
+// luaL_typeerror: "invalid argument #i to '<name>' (want expected, got T)", where T is
+// what typeof() says of the argument (a registered type's name for its userdata), or,
+// when the call has fewer than i arguments, "missing argument #i to '<name>' (want
+// expected)". A nil argument that is present is "got nil".
+func (c *CallContext) TypeError(i int, want string) error {
+	return c.badArg(i, expected(want, c.st, c.arg(i)))
+}
+
+// badArg is the argument error for argument i with detail msg: "missing argument" when
+// the call has no argument i (msg is then a bare "T expected", see expected), else
+// "invalid argument".
+func (c *CallContext) badArg(i int, msg string) error {
+	if i > len(c.args) {
+		return errors.New("missing argument #" + itoa(i) + " to '" + c.name + "' (" + msg + ")")
 	}
-	return c.ArgError(i, want+" expected, got "+got)
+	return c.ArgError(i, msg)
 }
 
 // Number returns argument i, which must be a number (strings are not converted).
@@ -353,7 +364,7 @@ func (c *CallContext) Number(i int) (float64, error) {
 			return float64(v.Integer()), nil
 		}
 	}
-	return 0, c.typeError(i, "number")
+	return 0, c.TypeError(i, "number")
 }
 
 // String returns argument i, which must be a string. The string is borrowed from Luau
@@ -362,7 +373,7 @@ func (c *CallContext) Number(i int) (float64, error) {
 func (c *CallContext) String(i int) (string, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TString {
-		return "", c.typeError(i, "string")
+		return "", c.TypeError(i, "string")
 	}
 	return v.BorrowString(), nil
 }
@@ -371,7 +382,7 @@ func (c *CallContext) String(i int) (string, error) {
 func (c *CallContext) Bool(i int) (bool, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TBoolean {
-		return false, c.typeError(i, "boolean")
+		return false, c.TypeError(i, "boolean")
 	}
 	return v.Bool(), nil
 }
@@ -389,7 +400,7 @@ func (c *CallContext) Truthy(i int) bool {
 func (c *CallContext) Vector(i int) (Vector, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TVector {
-		return Vector{}, c.typeError(i, "vector")
+		return Vector{}, c.TypeError(i, "vector")
 	}
 	x, y, z := v.Vector()
 	return Vector{x, y, z}, nil
@@ -430,7 +441,7 @@ func (c *CallContext) Ref(i int) ArgRef {
 func (c *CallContext) Field(i int, key string) (any, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TTable {
-		return nil, c.typeError(i, "table")
+		return nil, c.TypeError(i, "table")
 	}
 	st := c.st
 	base := st.c.GetTop()
@@ -445,7 +456,7 @@ func (c *CallContext) Field(i int, key string) (any, error) {
 func (c *CallContext) Index(i int, n int64) (any, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TTable {
-		return nil, c.typeError(i, "table")
+		return nil, c.TypeError(i, "table")
 	}
 	st := c.st
 	base := st.c.GetTop()
@@ -496,7 +507,7 @@ func (c *CallContext) nested() error {
 func (c *CallContext) CallArg(i int, args ...any) ([]any, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TFunction {
-		return nil, c.typeError(i, "function")
+		return nil, c.TypeError(i, "function")
 	}
 	st := c.st
 	if err := c.nested(); err != nil {

@@ -30,11 +30,11 @@ func TestRegisterAndCall(t *testing.T) {
 	}
 	// Luau's wording for bad arguments, catchable by pcall.
 	got, err = s.DoString("return pcall(add, 1, 'x')")
-	if err != nil || got[0] != false || got[1] != "bad argument #2 to 'add' (number expected, got string)" {
+	if err != nil || got[0] != false || got[1] != "invalid argument #2 to 'add' (number expected, got string)" {
 		t.Fatalf("pcall(add, 1, 'x') = %#v, %v", got, err)
 	}
 	got, _ = s.DoString("return pcall(add, 1)")
-	if got[1] != "bad argument #2 to 'add' (number expected, got nil)" {
+	if got[1] != "missing argument #2 to 'add' (number expected)" {
 		t.Fatalf("missing argument: %#v", got)
 	}
 }

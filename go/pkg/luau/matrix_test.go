@@ -222,7 +222,7 @@ func (env *mxEnv) catalogue(name string) GoFunc {
 	case "sum_table":
 		return func(c *CallContext) error {
 			if c.Type(1) != TypeTable {
-				return c.typeError(1, "table")
+				return c.TypeError(1, "table")
 			}
 			var sum float64
 			for i := 1; i <= c.Len(1); i++ {

@@ -40,8 +40,10 @@ import (
 // userdata, a struct a new table); a trailing error result, when non-nil, raises that
 // error (as returning it from a GoFunc does).
 //
-// A bad argument raises Luau's wording: "bad argument #2 to 'add' (number expected, got
-// string)", "bad argument #1 to 'f' (number has no integer representation)".
+// A bad argument raises Luau 0.745's own wording: "invalid argument #2 to 'add' (number
+// expected, got string)", "invalid argument #1 to 'f' (number has no integer
+// representation)", and for an argument the call does not have at all "missing argument
+// #2 to 'add' (number expected)".
 
 // Register makes the Go function fn callable from Luau as the global name (see the
 // conversions above). fn that is not a function, or has a parameter or result type
@@ -162,7 +164,7 @@ func (p *funcPlan) bind(fn reflect.Value) GoFunc {
 		for j, cv := range p.params {
 			dst := reflect.New(cv.t).Elem()
 			if msg := cv.arg(c, c.arg(j+1), dst); msg != "" {
-				return c.ArgError(j+1, msg)
+				return c.badArg(j+1, msg)
 			}
 			in[k] = dst
 			k++
@@ -171,7 +173,7 @@ func (p *funcPlan) bind(fn reflect.Value) GoFunc {
 			i := len(p.params) + j + 1
 			dst := reflect.New(p.variadic.t).Elem()
 			if msg := p.variadic.arg(c, c.arg(i), dst); msg != "" {
-				return c.ArgError(i, msg)
+				return c.badArg(i, msg)
 			}
 			in[k] = dst
 			k++
@@ -684,8 +686,12 @@ func structTable(v reflect.Value) map[string]any {
 const msgNoInteger = "number has no integer representation"
 
 // expected is "<want> expected, got <type of v>"; userdata of a registered type is named
-// by its type name.
+// by its type name. For a missing argument (v == nil) it is just "<want> expected", which
+// badArg turns into Luau's "missing argument" error.
 func expected(want string, st *state, v *capi.Value) string {
+	if v == nil {
+		return want + " expected"
+	}
 	return want + " expected, got " + valueTypeName(st, v)
 }
 
@@ -700,10 +706,7 @@ func valueTypeName(st *state, v *capi.Value) string {
 			}
 		}
 	}
-	if v.Type == capi.TInteger {
-		return "number"
-	}
-	return Type(v.Type).String()
+	return Type(v.Type).String() // Luau's own names (typeof): "integer" for an integer
 }
 
 // goValueTypeName names the Luau type of a value already converted to Go.
@@ -825,7 +828,7 @@ func strconvIntSize() int { return 32 << (^uint(0) >> 63) }
 func (c *CallContext) typedFloat(i int) (float64, error) {
 	f, msg := floatArg(c.st, c.arg(i))
 	if msg != "" {
-		return 0, c.ArgError(i, msg)
+		return 0, c.badArg(i, msg)
 	}
 	return f, nil
 }
@@ -833,7 +836,7 @@ func (c *CallContext) typedFloat(i int) (float64, error) {
 func (c *CallContext) typedInt(i int) (int, error) {
 	n, msg := intArg(c.st, c.arg(i), intBits)
 	if msg != "" {
-		return 0, c.ArgError(i, msg)
+		return 0, c.badArg(i, msg)
 	}
 	return int(n), nil
 }
@@ -841,7 +844,7 @@ func (c *CallContext) typedInt(i int) (int, error) {
 func (c *CallContext) typedInt64(i int) (int64, error) {
 	n, msg := intArg(c.st, c.arg(i), 64)
 	if msg != "" {
-		return 0, c.ArgError(i, msg)
+		return 0, c.badArg(i, msg)
 	}
 	return n, nil
 }
@@ -849,7 +852,7 @@ func (c *CallContext) typedInt64(i int) (int64, error) {
 func (c *CallContext) typedString(i int) (string, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TString {
-		return "", c.ArgError(i, expected("string", c.st, v))
+		return "", c.badArg(i, expected("string", c.st, v))
 	}
 	return strings.Clone(v.BorrowString()), nil
 }
@@ -857,7 +860,7 @@ func (c *CallContext) typedString(i int) (string, error) {
 func (c *CallContext) typedBool(i int) (bool, error) {
 	v := c.arg(i)
 	if v == nil || v.Type != capi.TBoolean {
-		return false, c.ArgError(i, expected("boolean", c.st, v))
+		return false, c.badArg(i, expected("boolean", c.st, v))
 	}
 	return v.Bool(), nil
 }

@@ -33,8 +33,8 @@ func ExampleState_Register() {
 	// Output:
 	// 42
 	// a-b-c
-	// bad argument #2 to 'add' (number expected, got string)
-	// bad argument #1 to 'add' (number has no integer representation)
+	// invalid argument #2 to 'add' (number expected, got string)
+	// invalid argument #1 to 'add' (number has no integer representation)
 	// division by zero
 }
 

@@ -107,17 +107,17 @@ func TestTypedArgumentErrorsReadLikeLuau(t *testing.T) {
 	must(t, s.Register("sum", func(xs []float64) float64 { return 0 }))
 	must(t, s.Register("vsum", func(xs ...float64) float64 { return 0 }))
 	cases := []struct{ src, want string }{
-		{`add(1, "x")`, "bad argument #2 to 'add' (number expected, got string)"},
-		{`add(1)`, "bad argument #2 to 'add' (number expected, got nil)"},
-		{`add({}, 1)`, "bad argument #1 to 'add' (number expected, got table)"},
-		{`iadd(1.5, 1)`, "bad argument #1 to 'iadd' (number has no integer representation)"},
-		{`iadd(1, 2^70)`, "bad argument #2 to 'iadd' (number has no integer representation)"},
-		{`small(200)`, "bad argument #1 to 'small' (number has no integer representation)"},
-		{`nonneg(-1)`, "bad argument #1 to 'nonneg' (number has no integer representation)"},
-		{`greet(42, 1)`, "bad argument #1 to 'greet' (string expected, got number)"},
-		{`sum(1)`, "bad argument #1 to 'sum' (table expected, got number)"},
-		{`sum({1, "x"})`, "bad argument #1 to 'sum' (element 2: number expected, got string)"},
-		{`vsum(1, 2, true)`, "bad argument #3 to 'vsum' (number expected, got boolean)"},
+		{`add(1, "x")`, "invalid argument #2 to 'add' (number expected, got string)"},
+		{`add(1)`, "missing argument #2 to 'add' (number expected)"}, {`add(1, nil)`, "invalid argument #2 to 'add' (number expected, got nil)"},
+		{`add({}, 1)`, "invalid argument #1 to 'add' (number expected, got table)"},
+		{`iadd(1.5, 1)`, "invalid argument #1 to 'iadd' (number has no integer representation)"},
+		{`iadd(1, 2^70)`, "invalid argument #2 to 'iadd' (number has no integer representation)"},
+		{`small(200)`, "invalid argument #1 to 'small' (number has no integer representation)"},
+		{`nonneg(-1)`, "invalid argument #1 to 'nonneg' (number has no integer representation)"},
+		{`greet(42, 1)`, "invalid argument #1 to 'greet' (string expected, got number)"},
+		{`sum(1)`, "invalid argument #1 to 'sum' (table expected, got number)"},
+		{`sum({1, "x"})`, "invalid argument #1 to 'sum' (element 2: number expected, got string)"},
+		{`vsum(1, 2, true)`, "invalid argument #3 to 'vsum' (number expected, got boolean)"},
 	}
 	for _, c := range cases {
 		if got := runErr(t, s, c.src); !strings.Contains(got, c.want) {
@@ -125,7 +125,7 @@ func TestTypedArgumentErrorsReadLikeLuau(t *testing.T) {
 		}
 	}
 	// pcall sees exactly Luau's message (no position prefix from a host function).
-	wantValues(t, run(t, s, `return pcall(add, 1, "x")`), false, "bad argument #2 to 'add' (number expected, got string)")
+	wantValues(t, run(t, s, `return pcall(add, 1, "x")`), false, "invalid argument #2 to 'add' (number expected, got string)")
 }
 
 func TestTypedErrorResultRaisesTheError(t *testing.T) {
@@ -157,7 +157,7 @@ func TestTypedCallContextFirstParameter(t *testing.T) {
 	must(t, s.Register("whoami", func(c *CallContext, n int) string { return fmt.Sprint(c.Name(), ":", n, ":", c.NArgs()) }))
 	wantValues(t, run(t, s, `return whoami(7)`), "whoami:7:1")
 	// Argument numbers do not count the context.
-	if got := runErr(t, s, `whoami("x")`); !strings.Contains(got, "bad argument #1 to 'whoami' (number expected, got string)") {
+	if got := runErr(t, s, `whoami("x")`); !strings.Contains(got, "invalid argument #1 to 'whoami' (number expected, got string)") {
 		t.Fatal(got)
 	}
 }

@@ -29,7 +29,7 @@ import (
 // released when both are collected. A T (not a pointer) is copied into a new *T.
 //
 // A userdata coming back is checked: a parameter of type *T (or T) accepts only userdata
-// of T's registered type ("bad argument #1 to 'f' (Vec3 expected, got Counter)"), and
+// of T's registered type ("invalid argument #1 to 'f' (Vec3 expected, got Counter)"), and
 // CallContext.Arg / results return the *T itself.
 
 // TypeOption configures RegisterType.
@@ -372,7 +372,7 @@ func (st *state) pushIndexer(methodsIdx int, pushGetter func() int32) int32 {
 func (st *state) selfChecked(ut *udType, gf GoFunc) GoFunc {
 	return func(c *CallContext) error {
 		if _, msg := c.self(ut); msg != "" {
-			return c.ArgError(1, msg)
+			return c.badArg(1, msg)
 		}
 		return gf(c)
 	}
@@ -426,7 +426,7 @@ func (st *state) fieldGetter(ut *udType) GoFunc {
 	return func(c *CallContext) error {
 		p, msg := c.self(ut)
 		if msg != "" {
-			return c.ArgError(1, msg)
+			return c.badArg(1, msg)
 		}
 		k := c.arg(2)
 		if k == nil || k.Type != capi.TString {
@@ -446,7 +446,7 @@ func (st *state) fieldSetter(ut *udType) GoFunc {
 	return func(c *CallContext) error {
 		p, msg := c.self(ut)
 		if msg != "" {
-			return c.ArgError(1, msg)
+			return c.badArg(1, msg)
 		}
 		k := c.arg(2)
 		key := "?"

@@ -49,6 +49,6 @@ func ExampleRegisterType() {
 	// 13
 	// Vec3(9, 12, 36)
 	// 39
-	// bad argument #1 to 'norm' (Vec3 expected, got table)
+	// invalid argument #1 to 'norm' (Vec3 expected, got table)
 	// released: 3
 }

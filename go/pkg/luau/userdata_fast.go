@@ -9,7 +9,7 @@ import "unsafe"
 func recv[T any](c *CallContext, ut *udType) (*T, error) {
 	p, msg := c.self(ut)
 	if msg != "" {
-		return nil, c.ArgError(1, msg)
+		return nil, c.badArg(1, msg)
 	}
 	return p.(*T), nil
 }
@@ -22,7 +22,7 @@ func operand[T any](c *CallContext, i int, ut *udType) (*T, error) {
 			return p.(*T), nil
 		}
 	}
-	return nil, c.ArgError(i, expected(ut.name, c.st, v))
+	return nil, c.badArg(i, expected(ut.name, c.st, v))
 }
 
 // pushUD adds p as a userdata result of ut (nil as nil).

@@ -89,10 +89,10 @@ func TestUserdataFieldWritesAreChecked(t *testing.T) {
 		`Vec3.new(1,2,3).x = "a"`:                         "bad value for field 'x' of Vec3 (number expected, got string)",
 		`Vec3.new(1,2,3).w = 1`:                           "Vec3 has no field 'w'",
 		`Counter.new().n = 5`:                             "field 'n' of Counter is read-only",
-		`Vec3.new(1,2,3):scale()`:                         "bad argument #2 to 'scale' (number expected, got nil)",
-		`Vec3.new(1, "y", 3)`:                             "bad argument #2 to 'new' (number expected, got string)",
-		`local f = Vec3.new(1,2,3).len; f(5)`:             "bad argument #1 to 'len' (Vec3 expected, got number)",
-		`local f = Vec3.new(1,2,3).len; f(Counter.new())`: "bad argument #1 to 'len' (Vec3 expected, got Counter)",
+		`Vec3.new(1,2,3):scale()`:                         "missing argument #2 to 'scale' (number expected)",
+		`Vec3.new(1, "y", 3)`:                             "invalid argument #2 to 'new' (number expected, got string)",
+		`local f = Vec3.new(1,2,3).len; f(5)`:             "invalid argument #1 to 'len' (Vec3 expected, got number)",
+		`local f = Vec3.new(1,2,3).len; f(Counter.new())`: "invalid argument #1 to 'len' (Vec3 expected, got Counter)",
 	} {
 		if got := runErr(t, e.s, src); !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", src, got, want)
@@ -105,10 +105,10 @@ func TestUserdataIsCheckedWhenItComesBack(t *testing.T) {
 	e := newVecEnv(t)
 	wantValues(t, run(t, e.s, `return takes_vec(Vec3.new(7, 0, 0)), takes_counter(Counter.new())`), 7.0, 0.0)
 	for src, want := range map[string]string{
-		`takes_vec(Counter.new())`:       "bad argument #1 to 'takes_vec' (Vec3 expected, got Counter)",
-		`takes_counter(Vec3.new(1,2,3))`: "bad argument #1 to 'takes_counter' (Counter expected, got Vec3)",
-		`takes_vec({x = 1})`:             "bad argument #1 to 'takes_vec' (Vec3 expected, got table)",
-		`takes_vec(newproxy())`:          "bad argument #1 to 'takes_vec' (Vec3 expected, got userdata)",
+		`takes_vec(Counter.new())`:       "invalid argument #1 to 'takes_vec' (Vec3 expected, got Counter)",
+		`takes_counter(Vec3.new(1,2,3))`: "invalid argument #1 to 'takes_counter' (Counter expected, got Vec3)",
+		`takes_vec({x = 1})`:             "invalid argument #1 to 'takes_vec' (Vec3 expected, got table)",
+		`takes_vec(newproxy())`:          "invalid argument #1 to 'takes_vec' (Vec3 expected, got userdata)",
 	} {
 		if got := runErr(t, e.s, src); !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", src, got, want)
@@ -124,7 +124,7 @@ func TestUserdataOperatorsAreWired(t *testing.T) {
 		return c.x, (a - b).y, (a * 2).z, (-a).x, a == b, a == c, a < c, c <= a, #a, a(10), tostring(a)`),
 		2.0, 0.0, 6.0, -1.0, true, false, true, false, 3.0, 10.0, "Vec3(1, 2, 3)")
 	wantValues(t, run(t, e.s, `return Vec3.new(1,2,3) .. "!"`), "Vec3(1, 2, 3)!")
-	if got := runErr(t, e.s, `return Vec3.new(1,2,3) + 1`); !strings.Contains(got, "bad argument #2 to '__add' (Vec3 expected, got number)") {
+	if got := runErr(t, e.s, `return Vec3.new(1,2,3) + 1`); !strings.Contains(got, "invalid argument #2 to '__add' (Vec3 expected, got number)") {
 		t.Fatal(got)
 	}
 	if got := runErr(t, e.s, `return Vec3.new(1,2,3) / 1`); !strings.Contains(got, "attempt to perform arithmetic") {

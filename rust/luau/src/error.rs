@@ -145,12 +145,21 @@ impl Error {
         }
     }
 
-    /// An argument error worded as Luau's own:
-    /// `bad argument #2 to 'add' (number expected, got string)`.
+    /// An argument error worded as Luau 0.745's own `luaL_argerror`:
+    /// `invalid argument #2 to 'add' (number expected, got string)`.
     pub fn bad_argument(position: usize, function: &str, detail: impl fmt::Display) -> Error {
         Error::new(
             ErrorKind::Argument,
-            format!("bad argument #{position} to '{function}' ({detail})"),
+            format!("invalid argument #{position} to '{function}' ({detail})"),
+        )
+    }
+
+    /// The error for an argument the call does not have at all, worded as Luau 0.745's own
+    /// `luaL_typeerror`: `missing argument #2 to 'add' (number expected)`.
+    pub fn missing_argument(position: usize, function: &str, expected: &str) -> Error {
+        Error::new(
+            ErrorKind::Argument,
+            format!("missing argument #{position} to '{function}' ({expected} expected)"),
         )
     }
 

@@ -81,26 +81,50 @@ impl<'a> CallContext<'a> {
         (0..self.len()).map(move |i| self.arg(i))
     }
 
-    /// An argument error for argument `i` (0-based) worded as Luau's:
-    /// `bad argument #<i+1> to '<name>' (<detail>)`.
+    /// An argument error for argument `i` (0-based) worded as Luau's `luaL_argerror`:
+    /// `invalid argument #<i+1> to '<name>' (<detail>)`.
     pub fn bad_argument(&self, i: usize, detail: impl fmt::Display) -> Error {
         Error::bad_argument(i + 1, &self.name(), detail)
     }
 
+    /// The error for argument `i` (0-based) not being an `expected`, worded as Luau's
+    /// `luaL_typeerror`: `invalid argument #<i+1> to '<name>' (<expected> expected, got
+    /// <type>)`, where `<type>` is what `typeof` says of the argument (a registered userdata
+    /// type's name for its values, `nil` for a nil that is there), or, when the call has no
+    /// argument `i` at all, `missing argument #<i+1> to '<name>' (<expected> expected)`.
     #[cold]
     #[inline(never)]
-    pub(crate) fn type_error(&self, i: usize, expected: &str) -> Error {
-        // A missing argument reads as nil, as in the shared catalogue (HOSTFNS.md).
-        let got = self.frame.arg(i).map_or(Type::Nil, |v| v.type_of());
-        Error::bad_argument(
-            i + 1,
-            &self.name(),
-            format_args!("{expected} expected, got {}", got.name()),
-        )
+    pub fn type_error(&self, i: usize, expected: &str) -> Error {
+        match self.arg_type_name(i) {
+            Some(got) => Error::bad_argument(
+                i + 1,
+                &self.name(),
+                format_args!("{expected} expected, got {got}"),
+            ),
+            None => Error::missing_argument(i + 1, &self.name(), expected),
+        }
+    }
+
+    /// What `typeof` says of argument `i`; `None` if the call has no argument `i`.
+    pub(crate) fn arg_type_name(&self, i: usize) -> Option<&'static str> {
+        if let Some((type_id, _)) = self.frame.arg_userdata(i) {
+            let name = self
+                .shared
+                .userdata
+                .try_borrow()
+                .ok()
+                .and_then(|store| store.type_name(type_id));
+            return Some(name.unwrap_or("userdata"));
+        }
+        self.frame.arg(i).map(|v| match v {
+            ValueRef::Stack { ty, .. } => ty.name(),
+            v => v.type_of().name(),
+        })
     }
 
     /// Argument `i` as a number (`number` or `integer`), else an argument error worded as
-    /// Luau's: `bad argument #1 to 'add' (number expected, got string)`.
+    /// Luau's: `invalid argument #1 to 'add' (number expected, got string)` (see
+    /// [`type_error`](Self::type_error)).
     #[inline]
     pub fn number(&self, i: usize) -> Result<f64> {
         match self.frame.arg_number(i) {

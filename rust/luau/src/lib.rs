@@ -38,7 +38,7 @@
 //! state.register_function::<join>()?;
 //! assert_eq!(state.do_string("return join(', ', 'x', 'y')")?, [luau::Value::from("x, y")]);
 //! let err = state.do_string("return join(', ', 'x', 2)").unwrap_err();
-//! assert!(err.message().contains("bad argument #3 to 'join' (string expected, got number)"));
+//! assert!(err.message().contains("invalid argument #3 to 'join' (string expected, got number)"));
 //! # Ok::<(), luau::Error>(())
 //! ```
 //!
@@ -49,7 +49,7 @@
 //! `__mod`, `__pow`, `__unm`, `__eq`, `__lt`, `__le`, `__len`, `__concat`, `__call`,
 //! `__index`, `__newindex`, `__tostring`). The destructor is `Drop`: it runs exactly once,
 //! when Luau collects the value or when the state closes. A value of another type passed
-//! where a `Vec3` is expected is `bad argument #1 to 'f' (Vec3 expected, got Player)`.
+//! where a `Vec3` is expected is `invalid argument #1 to 'f' (Vec3 expected, got Player)`.
 //!
 //! ```
 //! #[derive(luau::UserData)]

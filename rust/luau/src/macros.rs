@@ -59,7 +59,7 @@ pub struct FunctionInfo {
 /// assert_eq!(state.do_string("return add(40, 2)")?, [luau::Value::Number(42.0)]);
 ///
 /// let err = state.do_string("return add(1, 'x')").unwrap_err();
-/// assert!(err.message().contains("bad argument #2 to 'add' (number expected, got string)"));
+/// assert!(err.message().contains("invalid argument #2 to 'add' (number expected, got string)"));
 ///
 /// use luau::HostFunction;
 /// assert_eq!(add::INFO.name, "add");

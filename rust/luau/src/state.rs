@@ -246,7 +246,7 @@ impl State {
     /// let v = state.do_string("return add(40, 2), greet('luau')")?;
     /// assert_eq!(v, [luau::Value::Number(42.0), luau::Value::from("hello, luau")]);
     /// let err = state.do_string("return add(1.5, 1)").unwrap_err();
-    /// assert!(err.message().contains("bad argument #1 to 'add' (number has no integer representation)"));
+    /// assert!(err.message().contains("invalid argument #1 to 'add' (number has no integer representation)"));
     /// # Ok::<(), luau::Error>(())
     /// ```
     pub fn register<A, R, F>(&self, name: impl AsRef<[u8]>, f: F) -> Result<()>

@@ -5,8 +5,10 @@
 //! [`IntoResults`] (a `Result` raises its error as the function's error). Conversions are
 //! resolved at compile time: a call with scalar parameters allocates nothing.
 //!
-//! Bad arguments use Luau's wording: `bad argument #2 to 'add' (number expected, got
-//! string)`, `bad argument #1 to 'f' (number has no integer representation)`.
+//! Bad arguments use Luau 0.745's own wording: `invalid argument #2 to 'add' (number
+//! expected, got string)`, `invalid argument #1 to 'f' (number has no integer
+//! representation)`, and for an argument the call does not have at all `missing argument #2
+//! to 'add' (number expected)`.
 
 use std::ops::{Deref, DerefMut};
 
@@ -134,7 +136,7 @@ impl FromLuau for bool {
     fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
         match ctx.arg(i) {
             ValueRef::Boolean(b) => Ok(b),
-            v => Err(bad(ctx, i, expected_ref("boolean", &v))),
+            _ => Err(ctx.type_error(i, "boolean")),
         }
     }
 }
@@ -166,7 +168,7 @@ impl FromLuau for String {
             ValueRef::String(b) => std::str::from_utf8(b)
                 .map(str::to_owned)
                 .map_err(|_| bad(ctx, i, "string is not valid UTF-8")),
-            other => Err(bad(ctx, i, expected_ref("string", &other))),
+            _ => Err(ctx.type_error(i, "string")),
         }
     }
 }

@@ -36,7 +36,6 @@ use std::rc::Rc;
 use crate::error::{Error, ErrorKind, Result};
 use crate::function::{CallContext, IntoResults};
 use crate::typed::{FromArgs, FromLuau, FromValue, IntoReturn};
-use crate::value::ValueRef;
 
 /// A Rust type usable as Luau userdata. [`register`](UserData::register) declares its
 /// functions, methods, fields and operators once per state
@@ -119,7 +118,7 @@ impl<T> fmt::Debug for UserDataRef<T> {
 }
 
 impl<T: UserData> FromLuau for UserDataRef<T> {
-    /// A userdata of exactly type `T`; anything else is `bad argument #I to 'f' (T expected,
+    /// A userdata of exactly type `T`; anything else is `invalid argument #I to 'f' (T expected,
     /// got <type>)`.
     fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
         ctx.userdata::<T>(i).map(UserDataRef)
@@ -223,7 +222,7 @@ impl<T: UserData> UserDataRegistry<T> {
     }
 
     /// A metamethod (`__add`, `__eq`, `__lt`, `__len`, `__tostring`, `__call`, ...) taking
-    /// `self` and the other operands. Named by the metamethod in messages (`bad argument #2
+    /// `self` and the other operands. Named by the metamethod in messages (`invalid argument #2
     /// to '__add' (Vec3 expected, got number)`).
     ///
     /// `__index` (`self, key`) and `__newindex` (`self, key, value`) are fallbacks: fields and
@@ -430,7 +429,7 @@ impl UserDataStore {
 
 impl CallContext<'_> {
     /// Argument `i` as a userdata of type `T` (shared, not copied); anything else is
-    /// `bad argument #I to 'f' (T expected, got <type>)`.
+    /// `invalid argument #I to 'f' (T expected, got <type>)`.
     pub fn userdata<T: UserData>(&self, i: usize) -> Result<Rc<RefCell<T>>> {
         let store = self.shared().userdata.borrow();
         let found = match (self.frame_arg_userdata(i), store.type_id_of::<T>()) {
@@ -440,15 +439,8 @@ impl CallContext<'_> {
         if let Some(value) = found {
             return Ok(value);
         }
-        let got = match self.frame_arg_userdata(i) {
-            Some((type_id, _)) => store.type_name(type_id).unwrap_or("userdata"),
-            None => match self.arg(i) {
-                ValueRef::Stack { ty, .. } => ty.name(),
-                v => v.type_of().name(),
-            },
-        };
         drop(store);
-        Err(self.bad_argument(i, format_args!("{} expected, got {got}", T::NAME)))
+        Err(self.type_error(i, T::NAME))
     }
 
     /// Pushes a new userdata holding `value` (its type must be registered on this state).

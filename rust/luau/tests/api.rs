@@ -266,14 +266,14 @@ fn wrong_argument_type_uses_luau_wording() {
     assert_eq!(arg_err.kind(), ErrorKind::Argument);
     assert!(
         err.message()
-            .contains("bad argument #2 to 'add' (number expected, got string)"),
+            .contains("invalid argument #2 to 'add' (number expected, got string)"),
         "{}",
         err.message()
     );
     let v = s.do_string("return pcall(add, 1)").unwrap();
     assert_eq!(
         v[1],
-        Value::from("bad argument #2 to 'add' (number expected, got nil)")
+        Value::from("missing argument #2 to 'add' (number expected)")
     );
 }
 
@@ -609,7 +609,7 @@ fn typed_functions_convert_and_check() {
     let err = s.do_string("return add(1.5, 1)").unwrap_err();
     assert!(err
         .message()
-        .contains("bad argument #1 to 'add' (number has no integer representation)"));
+        .contains("invalid argument #1 to 'add' (number has no integer representation)"));
     let err = s.do_string("return div(1, 0)").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Host);
     assert!(err.source().unwrap().downcast_ref::<Boom>().is_some());

@@ -376,7 +376,7 @@ fn the_macro_captures_the_callable() {
     state.register_function_as::<add>("plus").unwrap();
     assert_eq!(run(&state, "return plus(1, 2)"), [n(3.0)]);
     assert!(error(&state, "return plus(1, {})")
-        .contains("bad argument #2 to 'plus' (number expected, got table)"));
+        .contains("invalid argument #2 to 'plus' (number expected, got table)"));
 }
 
 /// Requirement: the macro records the function's metadata (Luau name, Rust name,
@@ -420,39 +420,45 @@ fn argument_errors_read_like_luaus() {
     let cases = [
         (
             "add(1, 'x')",
-            "bad argument #2 to 'add' (number expected, got string)",
+            "invalid argument #2 to 'add' (number expected, got string)",
         ),
         (
             "add(1.5, 1)",
-            "bad argument #1 to 'add' (number has no integer representation)",
+            "invalid argument #1 to 'add' (number has no integer representation)",
         ),
+        ("add(1)", "missing argument #2 to 'add' (number expected)"),
         (
-            "add(1)",
-            "bad argument #2 to 'add' (number expected, got nil)",
+            "add(1, nil)",
+            "invalid argument #2 to 'add' (number expected, got nil)",
+        ),
+        ("norm()", "missing argument #1 to 'norm' (Vec3 expected)"),
+        (
+            "norm(nil)",
+            "invalid argument #1 to 'norm' (Vec3 expected, got nil)",
         ),
         (
             "greet(1)",
-            "bad argument #1 to 'greet' (string expected, got number)",
+            "invalid argument #1 to 'greet' (string expected, got number)",
         ),
         (
             "join(',', 'a', 2)",
-            "bad argument #3 to 'join' (string expected, got number)",
+            "invalid argument #3 to 'join' (string expected, got number)",
         ),
         (
             "byte_len(true)",
-            "bad argument #1 to 'byte_len' (string expected, got boolean)",
+            "invalid argument #1 to 'byte_len' (string expected, got boolean)",
         ),
         (
             "norm(5)",
-            "bad argument #1 to 'norm' (Vec3 expected, got number)",
+            "invalid argument #1 to 'norm' (Vec3 expected, got number)",
         ),
         (
             "Vec3.new(1, 2)",
-            "bad argument #3 to 'new' (number expected, got nil)",
+            "missing argument #3 to 'new' (number expected)",
         ),
         (
             "Vec3.new(1, 2, 3):scaled('k')",
-            "bad argument #2 to 'scaled' (number expected, got string)",
+            "invalid argument #2 to 'scaled' (number expected, got string)",
         ),
     ];
     for (src, want) in cases {
@@ -500,27 +506,27 @@ fn the_type_identity_is_recorded() {
     let cases = [
         (
             "norm(Player.new('a'))",
-            "bad argument #1 to 'norm' (Vec3 expected, got Player)",
+            "invalid argument #1 to 'norm' (Vec3 expected, got Player)",
         ),
         (
             "Vec3.new(1, 2, 3).len(Player.new('a'))",
-            "bad argument #1 to 'len' (Vec3 expected, got Player)",
+            "invalid argument #1 to 'len' (Vec3 expected, got Player)",
         ),
         (
             "Player.new('a'):greet(Vec3.new(1, 2, 3))",
-            "bad argument #2 to 'greet' (Player expected, got Vec3)",
+            "invalid argument #2 to 'greet' (Player expected, got Vec3)",
         ),
         (
             "Vec3.new(1, 2, 3) + Player.new('a')",
-            "bad argument #2 to '__add' (Vec3 expected, got Player)",
+            "invalid argument #2 to '__add' (Vec3 expected, got Player)",
         ),
         (
             "norm(origin())",
-            "bad argument #1 to 'norm' (Vec3 expected, got Point2)",
+            "invalid argument #1 to 'norm' (Vec3 expected, got Point2)",
         ),
         (
             "norm({})",
-            "bad argument #1 to 'norm' (Vec3 expected, got table)",
+            "invalid argument #1 to 'norm' (Vec3 expected, got table)",
         ),
     ];
     for (src, want) in cases {
@@ -626,7 +632,7 @@ fn userdata_parameters_are_borrowed() {
         [n(6.0), n(2.0)]
     );
     assert!(error(&state, "local v = Vec3.new(1, 2, 3) v:absorb(v)")
-        .contains("bad argument #2 to 'absorb' (Vec3 is already mutably borrowed)"));
+        .contains("invalid argument #2 to 'absorb' (Vec3 is already mutably borrowed)"));
 }
 
 // ---- requirement: fields ------------------------------------------------------------------
@@ -719,9 +725,9 @@ fn operators_are_registered_and_observable_from_a_script() {
     }
     // Operators are named by their metamethod in messages.
     assert!(error(&state, "return a + 1")
-        .contains("bad argument #2 to '__add' (Vec3 expected, got number)"));
+        .contains("invalid argument #2 to '__add' (Vec3 expected, got number)"));
     assert!(error(&state, "return a * 'x'")
-        .contains("bad argument #2 to '__mul' (number expected, got string)"));
+        .contains("invalid argument #2 to '__mul' (number expected, got string)"));
 }
 
 /// Requirement: `__index` / `__newindex` operators serve the keys that are neither fields nor
@@ -739,7 +745,7 @@ fn index_operators_are_fallbacks() {
     );
     assert!(error(&state, "Bag.new().size = 3").contains("field 'size' of Bag is read-only"));
     assert!(error(&state, "Bag.new().apples = 'x'")
-        .contains("bad argument #3 to '__newindex' (number expected, got string)"));
+        .contains("invalid argument #3 to '__newindex' (number expected, got string)"));
 }
 
 // ---- requirement: the destructor ----------------------------------------------------------
