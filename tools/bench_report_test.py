@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Tests of tools/bench_report.py: parsing, ratios, targets and outputs."""
+"""Tests of tools/bench_report.py: parsing, repetitions and spreads, ratios, targets, outputs."""
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -20,6 +21,18 @@ BenchmarkLuau/memory_pressure/project-2      	   10000	      2000 ns/op	    1024
 PASS
 """
 
+# Three repetitions of each impl, in the order the isolated runner writes them.
+GO_REPS = """BenchmarkLuau/call_with_args/project-2   	 1000000	        60.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkLuau/call_with_args/cgo_floor-2 	 1000000	        50.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkLuau/call_with_args/gopher-lua-2	 1000000	        80.0 ns/op	      16 B/op	       1 allocs/op
+BenchmarkLuau/call_with_args/project-2   	 1000000	        90.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkLuau/call_with_args/cgo_floor-2 	 1000000	        80.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkLuau/call_with_args/gopher-lua-2	 1000000	       100.0 ns/op	      16 B/op	       1 allocs/op
+BenchmarkLuau/call_with_args/project-2   	 1000000	        66.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkLuau/call_with_args/cgo_floor-2 	 1000000	        60.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkLuau/call_with_args/gopher-lua-2	 1000000	        60.0 ns/op	      16 B/op	       1 allocs/op
+"""
+
 
 class BenchReportTest(unittest.TestCase):
     def setUp(self):
@@ -28,35 +41,107 @@ class BenchReportTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def test_go_lines_parse_with_median_of_repeats_and_metrics(self):
+    def write(self, name, text):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(text)
+
+    def run_report(self, *extra):
+        with redirect_stdout(io.StringIO()) as out:
+            status = bench_report.main(["--dir", self.dir, *extra])
+        return status, out.getvalue()
+
+    def test_go_lines_parse_with_median_spread_and_metrics(self):
         records = {(r["benchmark"], r["impl"]): r for r in bench_report.parse_go(GO_OUTPUT)}
-        self.assertEqual(records[("call_no_args", "project")]["ns_per_op"], 60.0)
+        project = records[("call_no_args", "project")]
+        self.assertEqual(project["ns_per_op"], 60.0)
+        self.assertEqual((project["ns_min"], project["ns_max"]), (50.0, 70.0))
+        self.assertEqual(project["samples"], [50.0, 70.0, 60.0])
         self.assertEqual(records[("call_no_args", "gopher-lua")]["allocs_per_op"], 1)
         self.assertEqual(records[("memory_pressure", "project")]["metrics"], {"rss-MiB": 1.5})
 
+    def test_median_of_an_even_count_is_the_mean_of_the_middle_two(self):
+        self.assertEqual(bench_report.median([4.0, 1.0, 3.0, 2.0]), 2.5)
+
+    def test_ratios_pair_repetitions(self):
+        by_key = bench_report.index(bench_report.parse_go(GO_REPS))
+        # project / cgo_floor per repetition: 1.2, 1.125, 1.1 -> median 1.125.
+        value, lo, hi = bench_report.ratio_stats(by_key, "go", "call_with_args", "project", "cgo_floor")
+        self.assertAlmostEqual(value, 1.125)
+        self.assertAlmostEqual(lo, 1.1)
+        self.assertAlmostEqual(hi, 1.2)
+        # project / gopher-lua: 0.75, 0.9, 1.1 -> median 0.9.
+        value, lo, hi = bench_report.ratio_stats(by_key, "go", "call_with_args", "project", "gopher-lua")
+        self.assertAlmostEqual(value, 0.9)
+        self.assertAlmostEqual(lo, 0.75)
+        self.assertAlmostEqual(hi, 1.1)
+
+    def test_unpaired_ratio_spreads_from_the_extremes(self):
+        by_key = bench_report.index(bench_report.parse_go(GO_OUTPUT))  # 3 project runs, 1 floor run
+        self.assertEqual(bench_report.ratio_stats(by_key, "go", "call_no_args", "project", "floor"), (6.0, 5.0, 7.0))
+
+    def test_targets_against_the_cgo_floor_and_the_peer(self):
+        by_key = bench_report.index(bench_report.parse_go(GO_REPS))
+        targets = {(t["benchmark"], t["target"]): t for t in bench_report.evaluate_targets(by_key)}
+        cgo = targets[("call_with_args", "<= 1.15x cgo floor")]
+        self.assertEqual(cgo["status"], "met (within spread)")
+        peer = targets[("call_with_args", "<= 0.9x gopher-lua")]
+        self.assertEqual(peer["status"], "met (within spread)")
+        self.assertEqual(targets[("call_no_args", "<= 1.15x cgo floor")]["status"], "n/a")
+
     def test_outputs_ratios_and_targets(self):
-        with open(os.path.join(self.dir, "go-bench.txt"), "w") as f:
-            f.write(GO_OUTPUT)
+        self.write("go-bench.txt", GO_OUTPUT + GO_REPS)
         rust = [{"benchmark": "call_no_args", "language": "rust", "impl": i, "ns_per_op": ns, "allocs_per_op": 0}
                 for i, ns in (("project", 20.0), ("floor", 10.0), ("mlua", 25.0))]
-        with open(os.path.join(self.dir, "rust.json"), "w") as f:
-            json.dump(rust, f)
-        with redirect_stdout(io.StringIO()) as out:
-            self.assertEqual(bench_report.main(["--dir", self.dir, "--require", "go,rust"]), 0)
+        self.write("rust.json", json.dumps(rust))
+        self.write("go-meta.json", json.dumps({"isolation": "process", "repetitions": 3, "benchtime": "1s",
+                                               "cores": 2, "load_before": "1.0 1.0 1.0", "load_after": "2.0"}))
+        status, printed = self.run_report("--require", "go,rust")
+        self.assertEqual(status, 0)
         with open(os.path.join(self.dir, "summary.json")) as f:
             summary = json.load(f)
-        self.assertEqual(len(summary), 7)
-        self.assertTrue(all({"benchmark", "language", "impl", "ns_per_op", "allocs_per_op"} <= set(r) for r in summary))
-        printed = out.getvalue()
-        self.assertIn("| call_no_args | go | project | 60.0 | 0 | 6.00 | 0.60 (gopher-lua) |", printed)
+        self.assertEqual(len(summary), 10)
+        self.assertTrue(all({"benchmark", "language", "impl", "ns_per_op", "ns_min", "ns_max", "samples",
+                             "allocs_per_op", "ratios"} <= set(r) for r in summary))
+        by = {(r["language"], r["benchmark"], r["impl"]): r for r in summary}
+        cgo = by[("go", "call_with_args", "cgo_floor")]
+        self.assertEqual((cgo["ns_per_op"], cgo["repetitions"], cgo["isolation"]), (60.0, 3, "process"))
+        self.assertAlmostEqual(by[("go", "call_with_args", "project")]["ratios"]["cgo_floor"]["ratio"], 1.125)
+        self.assertEqual(set(by[("go", "call_with_args", "gopher-lua")]["ratios"]), {"cgo_floor"})
+        self.assertIn("| call_no_args | go | 60.0 (50.0–70.0) | 0 | 10.0 | – | 100.0 (gopher-lua) "
+                      "| 6.00 (5.00–7.00) | – | 0.60 (0.50–0.70) |", printed)
+        self.assertIn("| call_with_args | go | 66.0 (60.0–90.0) | 0 | – | 60.0 (50.0–80.0) "
+                      "| 80.0 (60.0–100.0) (gopher-lua) | – | 1.12 (1.10–1.20) | 0.90 (0.75–1.10) |", printed)
         self.assertIn("| rust | call_no_args | <= 1.8x floor | 2.00 | MISSED |", printed)
-        self.assertIn("| go | call_no_args | <= 0.65x gopher-lua | 0.60 | met |", printed)
+        self.assertIn("| go | call_no_args | <= 0.9x gopher-lua | 0.60 (0.50–0.70) | met |", printed)
+        self.assertIn("go: process isolation, 3 repetitions at 1s", printed)
+        with open(os.path.join(self.dir, "summary.md")) as f:
+            md = f.read()
+        self.assertIn("## Every impl", md)
+        self.assertIn("| call_with_args | go | cgo_floor | 60.0 (50.0–80.0) | 0 | – | – | 0.80 (0.62–1.00) (gopher-lua) |", md)
         with open(os.path.join(self.dir, "ratios.svg")) as f:
-            self.assertIn("<svg", f.read())
+            svg = f.read()
+        self.assertIn("<svg", svg)
+        self.assertIn("go call_with_args / cgo floor", svg)
+
+    def test_compare_with_another_run(self):
+        self.write("go-bench.txt", GO_REPS)
+        self.assertEqual(self.run_report()[0], 0)
+        other = os.path.join(self.dir, "other")
+        os.mkdir(other)
+        shutil.copy(os.path.join(self.dir, "summary.json"), other)
+        status, printed = self.run_report("--compare", other)
+        self.assertEqual(status, 0)
+        self.assertIn("4/4 ratios agree", printed)
+        # A run whose project took twice as long disagrees on every project ratio.
+        slower = re.sub(r"(project-2\s+\d+\s+)([\d.]+)", lambda m: f"{m.group(1)}{2 * float(m.group(2))}", GO_REPS)
+        self.write("go-bench.txt", slower)
+        status, printed = self.run_report("--compare", other)
+        self.assertEqual(status, 1)
+        self.assertIn("2/4 ratios agree", printed)
+        self.assertIn("go call_with_args project/cgo_floor: 2.25 (2.20–2.40) here, 1.12 (1.10–1.20) there", printed)
 
     def test_missing_required_language_fails(self):
-        with redirect_stdout(io.StringIO()):
-            self.assertEqual(bench_report.main(["--dir", self.dir, "--require", "rust"]), 1)
+        self.assertEqual(self.run_report("--require", "rust")[0], 1)
 
 
 if __name__ == "__main__":
