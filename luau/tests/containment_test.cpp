@@ -352,4 +352,26 @@ TEST_F(Containment, AStopReachesAThreadResumedAfterItWasArmed)
     luaw_settop(S, 0);
 }
 
+TEST_F(Containment, AHostErrorKeepsItsIdentityThroughCoroutineWrap)
+{
+    // Requirement: a host error that escapes through coroutine.wrap (which re-raises it with a
+    // position prefix) is still reported as the host's error with its token, from a chunk and
+    // from a host -> Luau call; a script's own error after a caught host error is not.
+    static const char msg[] = "wrapped failure";
+    reg("failing", [](luaw_Call* call) {
+        call->error_message = msg;
+        call->error_message_len = sizeof(msg) - 1;
+        call->error_token = 42;
+        return LUAW_CB_ERROR;
+    });
+    EXPECT_EQ(run("local f = coroutine.wrap(function() failing() end) f()"), LUAW_ERRHOST) << message();
+    EXPECT_EQ(err.host_token, 42u);
+    EXPECT_EQ(run("function viawrap() local f = coroutine.wrap(function() failing() end) f() end"), LUAW_OK);
+    int32_t n = 0;
+    EXPECT_EQ(luaw_call_global(S, "viawrap", 7, nullptr, 0, 0, &n, &err), LUAW_ERRHOST) << message();
+    EXPECT_EQ(err.host_token, 42u);
+    EXPECT_EQ(run("pcall(failing) error('the script failed')"), LUAW_ERRRUN) << message();
+    EXPECT_EQ(err.host_token, 0u);
+}
+
 } // namespace

@@ -19,6 +19,17 @@ namespace {
 [[noreturn]] inline __attribute__((always_inline)) void raise_message(luaw_State* S, lua_State* L, const char* msg,
                                                                       size_t len, uint64_t token)
 {
+    if (token != 0)
+    {
+        try
+        {
+            S->raised_host_message.assign(msg, len);
+        }
+        catch (...)
+        {
+            S->raised_host_message.clear(); // identity then only for a direct escape
+        }
+    }
     // The host's error must not be masked by the memory limit it may have hit.
     S->relax_limit = true;
     lua_rawcheckstack(L, 1);

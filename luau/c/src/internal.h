@@ -90,6 +90,10 @@ struct luaw_State {
     // raising frame is a host function, i.e. when the host's error escaped uncaught.
     uint64_t raise_token = 0;
     uint64_t escaped_token = 0;
+    // The text of the host error behind raise_token: an error re-raised by a C function with
+    // that text at its end (coroutine.wrap adds a position; error(e, 0) rethrows it) is the
+    // host's error still.
+    std::string raised_host_message;
     std::vector<std::unique_ptr<luaw::HostFrame>> frames;
 
     int traceback_handler_ref = LUA_NOREF;
@@ -229,6 +233,9 @@ void install_print(lua_State* L);
 void release_stop(luaw_State* S);
 // Builds "stack traceback:\n\t..." of L from level first (C++ memory only; never raises).
 void capture_traceback(luaw_State* S, lua_State* L, int first);
+// The token of the host error that escaped, if the error value on top of L was raised by the
+// function at `level` of L and is the host's error (see raised_host_message); else 0.
+uint64_t escaped_host_token(luaw_State* S, lua_State* L, int level);
 int32_t missing_dispatch(uintptr_t host_ctx, luaw_Call* call);
 
 } // namespace luaw

@@ -42,14 +42,7 @@ int traceback_handler(lua_State* L)
     {
         // Level 1 is the function that raised: a host function's trampoline means the host's
         // error escaped every pcall in between.
-        lua_Debug raiser;
-        S->escaped_token = 0;
-        if (lua_getinfo(L, 1, "f", &raiser))
-        {
-            if (lua_tocfunction(L, -1) == luaw::trampoline)
-                S->escaped_token = S->raise_token;
-            lua_pop(L, 1);
-        }
+        S->escaped_token = escaped_host_token(S, L, 1);
         capture_traceback(S, L, 1);
     }
     lua_settop(L, 1);
@@ -59,6 +52,54 @@ int traceback_handler(lua_State* L)
 } // namespace
 
 namespace luaw {
+
+// The C function behind every coroutine.wrap closure (found once, by making one).
+static std::atomic<lua_CFunction> coroutine_wrap_body{nullptr};
+
+static int wrap_probe(lua_State*)
+{
+    return 0;
+}
+
+static void find_coroutine_wrap_body(lua_State* L)
+{
+    if (coroutine_wrap_body.load(std::memory_order_relaxed) != nullptr)
+        return;
+    lua_getglobal(L, "coroutine");
+    if (lua_istable(L, -1))
+    {
+        lua_getfield(L, -1, "wrap");
+        lua_pushcfunction(L, wrap_probe, "wrap_probe");
+        lua_call(L, 1, 1);
+        coroutine_wrap_body.store(lua_tocfunction(L, -1), std::memory_order_relaxed);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+uint64_t escaped_host_token(luaw_State* S, lua_State* L, int level)
+{
+    if (S->raise_token == 0 || !lua_checkstack(L, 1))
+        return 0;
+    lua_Debug raiser;
+    if (!lua_getinfo(L, level, "f", &raiser))
+        return 0;
+    lua_CFunction raised_by = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (raised_by == trampoline)
+        return S->raise_token;
+    if (raised_by == nullptr || raised_by != coroutine_wrap_body.load(std::memory_order_relaxed) ||
+        lua_type(L, -1) != LUA_TSTRING)
+        return 0;
+    // Re-raised by coroutine.wrap, which prefixes a position: the host's error if its text
+    // ends with the host's message. (A script's own error(e) is never the host's.)
+    size_t len = 0;
+    const char* msg = lua_tolstring(L, -1, &len);
+    const std::string& host = S->raised_host_message;
+    if (host.empty() || len < host.size() || std::memcmp(msg + len - host.size(), host.data(), host.size()) != 0)
+        return 0;
+    return S->raise_token;
+}
 
 void capture_traceback(luaw_State* S, lua_State* L, int first)
 {
@@ -166,6 +207,7 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
             luaL_openlibs(L);
             // The library never prints: a script's print goes to the host's sink (control.cpp).
             install_print(L);
+            find_coroutine_wrap_body(L);
         }
         lua_pushcfunction(L, traceback_handler, "traceback_handler");
         S->traceback_handler_ref = lua_ref(L, -1);

@@ -45,14 +45,7 @@ int32_t resume_thread(luaw_State* S, lua_State* co, int nargs, bool as_error, in
     {
         // The dead thread keeps its frames: the traceback starts at the function that raised,
         // and a trampoline there means the host's own error escaped every pcall in between.
-        uint64_t token = 0;
-        lua_Debug raiser;
-        if (lua_checkstack(co, 2) && lua_getinfo(co, 0, "f", &raiser))
-        {
-            if (lua_tocfunction(co, -1) == trampoline)
-                token = S->raise_token;
-            lua_pop(co, 1);
-        }
+        const uint64_t token = escaped_host_token(S, co, 0);
         capture_traceback(S, co, 0);
         if (!lua_checkstack(from, 1))
         {
