@@ -21,8 +21,19 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+struct luaw_StopHandle {
+    std::atomic<int32_t> refs{1};
+    std::atomic<uint64_t> run_gen{0};       // odd while a run is going on; 0 once the state closed
+    std::atomic<uint64_t> requested_gen{0}; // the run a stop request targets
+    std::atomic<int32_t> cause{0};          // its LUAW_STOP_* cause
+    std::atomic<uint64_t> deadline{0};      // the running run's deadline (watchdog), 0 = none
+    std::mutex mu;                          // guards callbacks
+    lua_Callbacks* callbacks = nullptr;     // the VM's, until the state closes
+};
 
 namespace luaw {
 
@@ -31,13 +42,10 @@ constexpr int kFunctionIdTag = 77;
 // Userdata tag of host userdata (one tag for all types; the type lives in the block).
 constexpr int kHostUserdataTag = 77;
 
-// The part of a state's stop control that other threads may touch (luaw_StopHandle).
-struct StopShared {
-    std::atomic<int32_t> refs{1};
-    std::atomic<uint64_t> run_gen{0};             // odd while a run is going on
-    std::atomic<uint64_t> requested_gen{0};       // the run a request targets (even = none)
-    std::atomic<int32_t> cause{0};
-};
+// The part of a state's stop control that other threads touch (handles, the deadline
+// watchdog). Reference-counted: the state holds one reference, each handle and the watchdog
+// one more.
+using StopShared = luaw_StopHandle;
 
 struct HostUserdata {
     uint64_t handle;
@@ -109,7 +117,7 @@ struct luaw_State {
     uint64_t deadline = 0;       // absolute luaw_clock_ns, 0 = none
     uint64_t run_timeout = 0;    // per run, 0 = none
     uint64_t run_deadline = 0;   // the current run's effective deadline
-    int32_t deadline_tick = 0;   // safepoints until the next clock read
+    bool watched = false;        // stop is registered with the deadline watchdog
     bool sandboxed = false;
     luaw_PrintSink print_sink = nullptr;
     uintptr_t print_ctx = 0;
