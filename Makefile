@@ -11,7 +11,7 @@ GO          ?= go
 CARGO       ?= cargo
 GOFLAGS_ALL := GOTOOLCHAIN=local CGO_ENABLED=1
 
-.PHONY: test demo matrix bench native native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
+.PHONY: test demo matrix conformance bench native native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
 
 ## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG); Go links it.
 native: $(NATIVE)/libluau_embed.a
@@ -57,7 +57,7 @@ rust-test:
 	$(CARGO) test --workspace --locked
 
 tools-test:
-	@cd tools && python3 -m unittest -q matrix_parity_test bench_report_test 2>&1 | tail -n 1
+	@cd tools && python3 -m unittest -q matrix_parity_test bench_report_test conformance_report_test 2>&1 | tail -n 1
 	@python3 tools/matrix_parity.py --validate-only
 
 ## matrix: both runners on tests/matrix/cases, then the parity check (one summary line).
@@ -66,6 +66,15 @@ matrix: native
 	@$(GOFLAGS_ALL) $(GO) test -count=1 -run '^TestMatrix$$' ./go/... >target/matrix/go.log 2>&1 || true
 	@$(CARGO) test --quiet --locked -p luau-embed --test matrix >target/matrix/rust.log 2>&1 || true
 	@python3 tools/matrix_parity.py
+
+## conformance: Luau's own conformance scripts (LUAU_CONFORMANCE_DIR, default
+## ../shared/luau-conformance/tests) through both runners at -O0/1/2, then the summary (one
+## line; "SKIPPED: ..." when the scripts are missing). See tests/conformance/README.md.
+conformance: native
+	@rm -rf target/conformance && mkdir -p target/conformance
+	@$(GOFLAGS_ALL) $(GO) test -count=1 -run '^TestConformance$$' ./go/pkg/luau/ >target/conformance/go.log 2>&1 || true
+	@$(CARGO) test --quiet --locked -p luau-embed --test conformance >target/conformance/rust.log 2>&1 || true
+	@python3 tools/conformance_report.py
 
 ## bench: Go and Rust suites side by side with the floor and the peers; BENCH_QUICK=1 for a
 ## short run. Writes target/bench/summary.json, summary.md and ratios.svg, prints the table.
@@ -77,7 +86,7 @@ bench: native
 
 lint: header-check
 
-test: header-check bazel-check tools-test cpp-test cpp-longjmp cpp-asan go-test rust-test matrix
+test: header-check bazel-check tools-test cpp-test cpp-longjmp cpp-asan go-test rust-test matrix conformance
 	@echo "make test: all suites passed"
 
 demo: native

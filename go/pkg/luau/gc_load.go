@@ -84,11 +84,20 @@ func (st *state) gc(op GCOp, arg int) (int, error) {
 //		return c.Push(f)
 //	})
 func (c *CallContext) Load(src, chunkname string) (ArgRef, error) {
+	return c.LoadWith(src, chunkname, 1, 1)
+}
+
+// LoadWith is Load with the given optimisation level (0..2) and debug level (0..2); other
+// levels are KindArgument.
+func (c *CallContext) LoadWith(src, chunkname string, optimization, debug int) (ArgRef, error) {
+	if optimization < 0 || optimization > 2 || debug < 0 || debug > 2 {
+		return ArgRef{}, newError(KindArgument, "luau: bad compile options (%d, %d)", optimization, debug)
+	}
 	if err := c.nested(); err != nil {
 		return ArgRef{}, err
 	}
 	st := c.st
-	if rc := st.c.LoadSource(src, chunkname); rc != capi.OK {
+	if rc := st.c.LoadSource(src, chunkname, optimization, debug); rc != capi.OK {
 		return ArgRef{}, st.errorFrom(rc)
 	}
 	return ArgRef{c: c, raw: c.raw, idx: int32(st.c.GetTop())}, nil

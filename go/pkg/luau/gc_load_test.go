@@ -130,3 +130,32 @@ func TestCallContextGCAndLoadMakeCollectgarbageAndLoadstring(t *testing.T) {
 		t.Fatalf("syntax error message %q should name the chunk by its source", got[5])
 	}
 }
+
+func TestCallContextLoadWithLevels(t *testing.T) {
+	// Requirement: LoadWith compiles at the given levels (any of 0..2 runs the same code) and
+	// refuses other levels with KindArgument before loading anything.
+	s := newState(t)
+	err := s.RegisterFunc("load_at", func(c *CallContext) error {
+		level, err := c.Number(1)
+		if err != nil {
+			return err
+		}
+		f, err := c.LoadWith("local t = {} for i = 1, 10 do t[i] = i end return #t", "=load_at", int(level), 1)
+		if err != nil {
+			return err
+		}
+		return c.Push(f)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DoString("return load_at(0)(), load_at(1)(), load_at(2)()")
+	if err != nil || len(got) != 3 || got[0] != 10.0 || got[1] != 10.0 || got[2] != 10.0 {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	_, err = s.DoString("return load_at(3)")
+	var e *Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "bad compile options (3, 1)") {
+		t.Fatalf("level 3: %v", err)
+	}
+}

@@ -606,11 +606,12 @@ func (st *State) GC(op, arg int32) (res int32, status int32) {
 	return int32(st.e.i32), rc
 }
 
-// LoadSource is luaw_load_source with the default compile options: pushes the function.
-func (st *State) LoadSource(src, chunk string) int32 {
+// LoadSource is luaw_load_source: compiles src with the given levels and pushes the function.
+func (st *State) LoadSource(src, chunk string, opt, debug int) int32 {
 	sp, sn := strArg(src)
 	cp, cn := strArg(chunk)
-	rc := int32(C.luaw_load_source(st.s, sp, sn, cp, cn, nil, &st.e.err))
+	opts := C.luaw_CompileOptions{optimization_level: C.int32_t(opt), debug_level: C.int32_t(debug)}
+	rc := int32(C.luaw_load_source(st.s, sp, sn, cp, cn, &opts, &st.e.err))
 	runtime.KeepAlive(src)
 	runtime.KeepAlive(chunk)
 	return rc
