@@ -39,6 +39,9 @@ pub enum ErrorKind {
     Abi,
     /// A value could not be converted (binding only).
     Conversion,
+    /// `LUAW_ERRINTERRUPT`: a stop request or a deadline ended the run
+    /// ([`Error::Interrupted`], whose `cause` says which).
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -54,6 +57,7 @@ impl ErrorKind {
             ffi::LUAW_ERRARG => ErrorKind::Argument,
             ffi::LUAW_ERRBUSY => ErrorKind::Busy,
             ffi::LUAW_ERRABI => ErrorKind::Abi,
+            ffi::LUAW_ERRINTERRUPT => ErrorKind::Interrupted,
             // LUAW_YIELD is reserved: a yield across the boundary is reported as a runtime error.
             ffi::LUAW_YIELD => ErrorKind::Runtime,
             _ => ErrorKind::Runtime,
@@ -73,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Busy => "busy",
             ErrorKind::Abi => "abi",
             ErrorKind::Conversion => "conversion",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }
@@ -80,6 +85,37 @@ impl ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Why a run was interrupted ([`Error::Interrupted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InterruptCause {
+    /// [`InterruptHandle::interrupt`](crate::InterruptHandle::interrupt) stopped it
+    /// (message `script interrupted: cancelled`).
+    Cancel,
+    /// Its deadline or run timeout passed (message `script interrupted: deadline exceeded`).
+    Deadline,
+}
+
+impl InterruptCause {
+    /// The wrapper's cause (`luaw_Error.host_token` of `LUAW_ERRINTERRUPT`).
+    pub(crate) fn from_raw(cause: u64) -> InterruptCause {
+        if cause == ffi::LUAW_STOP_DEADLINE as u64 {
+            InterruptCause::Deadline
+        } else {
+            InterruptCause::Cancel
+        }
+    }
+}
+
+impl fmt::Display for InterruptCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InterruptCause::Cancel => "cancelled",
+            InterruptCause::Deadline => "deadline exceeded",
+        })
     }
 }
 
@@ -114,6 +150,17 @@ pub enum Error {
         /// The host's original error, when it is known.
         source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
     },
+    /// A stop request or a deadline ended the run (kind [`ErrorKind::Interrupted`]). The stop
+    /// is sticky: a script's `pcall` cannot swallow it. The state stays usable.
+    #[non_exhaustive]
+    Interrupted {
+        /// What stopped the run.
+        cause: InterruptCause,
+        /// `script interrupted: cancelled` or `script interrupted: deadline exceeded`.
+        message: String,
+        /// The Luau call stack where the run was stopped.
+        traceback: String,
+    },
 }
 
 impl Error {
@@ -124,6 +171,13 @@ impl Error {
                 message: message.into(),
                 traceback: String::new(),
                 source: None,
+            };
+        }
+        if kind == ErrorKind::Interrupted {
+            return Error::Interrupted {
+                cause: InterruptCause::Cancel,
+                message: message.into(),
+                traceback: String::new(),
             };
         }
         Error::Luau {
@@ -168,20 +222,25 @@ impl Error {
         match self {
             Error::Luau { kind, .. } => *kind,
             Error::Host { .. } => ErrorKind::Host,
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
         }
     }
 
     /// The message, without traceback.
     pub fn message(&self) -> &str {
         match self {
-            Error::Luau { message, .. } | Error::Host { message, .. } => message,
+            Error::Luau { message, .. }
+            | Error::Host { message, .. }
+            | Error::Interrupted { message, .. } => message,
         }
     }
 
     /// The Luau traceback at the error (`""` when there is none).
     pub fn traceback(&self) -> &str {
         match self {
-            Error::Luau { traceback, .. } | Error::Host { traceback, .. } => traceback,
+            Error::Luau { traceback, .. }
+            | Error::Host { traceback, .. }
+            | Error::Interrupted { traceback, .. } => traceback,
         }
     }
 
@@ -189,18 +248,35 @@ impl Error {
     pub fn host_error(&self) -> Option<&Arc<dyn StdError + Send + Sync + 'static>> {
         match self {
             Error::Host { source, .. } => source.as_ref(),
-            Error::Luau { .. } => None,
+            Error::Luau { .. } | Error::Interrupted { .. } => None,
+        }
+    }
+
+    /// What stopped the run, for an [`Error::Interrupted`].
+    pub fn interrupt_cause(&self) -> Option<InterruptCause> {
+        match self {
+            Error::Interrupted { cause, .. } => Some(*cause),
+            _ => None,
         }
     }
 
     pub(crate) fn with_traceback(mut self, tb: String) -> Error {
         match &mut self {
-            Error::Luau { traceback, .. } | Error::Host { traceback, .. } => *traceback = tb,
+            Error::Luau { traceback, .. }
+            | Error::Host { traceback, .. }
+            | Error::Interrupted { traceback, .. } => *traceback = tb,
         }
         self
     }
 
     pub(crate) fn from_raw(raw: ffi::RawError) -> Error {
+        if raw.status == ffi::LUAW_ERRINTERRUPT {
+            return Error::Interrupted {
+                cause: InterruptCause::from_raw(raw.host_token),
+                message: raw.message,
+                traceback: raw.traceback,
+            };
+        }
         Error::new(ErrorKind::from_status(raw.status), raw.message).with_traceback(raw.traceback)
     }
 }
@@ -243,6 +319,11 @@ mod tests {
             (ffi::LUAW_ERRARG, ErrorKind::Argument, "argument"),
             (ffi::LUAW_ERRBUSY, ErrorKind::Busy, "busy"),
             (ffi::LUAW_ERRABI, ErrorKind::Abi, "abi"),
+            (
+                ffi::LUAW_ERRINTERRUPT,
+                ErrorKind::Interrupted,
+                "interrupted",
+            ),
         ];
         let mut seen = std::collections::HashSet::new();
         for (status, kind, name) in table {

@@ -35,6 +35,7 @@ pub(crate) const LUAW_ERRPANIC: i32 = 17;
 pub(crate) const LUAW_ERRARG: i32 = 18;
 pub(crate) const LUAW_ERRBUSY: i32 = 19;
 pub(crate) const LUAW_ERRABI: i32 = 20;
+pub(crate) const LUAW_ERRINTERRUPT: i32 = 21;
 
 pub(crate) const LUAW_TNONE: i32 = -1;
 pub(crate) const LUAW_TNIL: i32 = 0;
@@ -55,6 +56,7 @@ const LUAW_MULTRET: i32 = -1;
 pub(crate) const LUAW_CB_OK: i32 = 0;
 pub(crate) const LUAW_CB_ERROR: i32 = -1;
 pub(crate) const LUAW_CB_PANIC: i32 = -2;
+pub(crate) const LUAW_CB_YIELD: i32 = -3;
 
 #[repr(C)]
 struct luaw_State {
@@ -527,6 +529,8 @@ fn count_i32(n: usize) -> Result<i32, RawError> {
 /// raises, and every pointer passed comes from a live Rust slice or local.
 pub(crate) struct RawState {
     ptr: NonNull<luaw_State>,
+    /// Bytes a conversion of values to Rust may produce (see `read_owned`).
+    result_budget: std::cell::Cell<usize>,
 }
 
 impl RawState {
@@ -541,7 +545,10 @@ impl RawState {
         // SAFETY: opts and status are live locals.
         let ptr = unsafe { luaw_new(&opts, &mut status) };
         match NonNull::new(ptr) {
-            Some(ptr) => Ok(RawState { ptr }),
+            Some(ptr) => Ok(RawState {
+                ptr,
+                result_budget: std::cell::Cell::new(result_budget(memory_limit)),
+            }),
             None => Err(if status == LUAW_OK {
                 LUAW_ERRMEM
             } else {
@@ -583,6 +590,7 @@ impl RawState {
     }
 
     pub(crate) fn set_memory_limit(&self, bytes: usize) {
+        self.result_budget.set(result_budget(bytes));
         // SAFETY: live state.
         unsafe { luaw_set_memory_limit(self.s(), bytes) }
     }
@@ -668,13 +676,16 @@ impl RawState {
             // exactly n on success (it validates first/n against the stack).
             let status = unsafe { luaw_read_values(self.s(), first, n, raw.as_mut_ptr()) };
             check_status(status, "luaw_read_values")?;
+            self.check_budget(&raw[..count])?;
             // SAFETY: the values were just read and stay on the stack while we copy them.
             return Ok(raw[..count]
                 .iter()
                 .map(|v| unsafe { owned_value(v) })
                 .collect());
         }
+        self.check_count(n)?;
         let raw = self.read_raw(first, n)?;
+        self.check_budget(&raw)?;
         // SAFETY: the values were just read and stay on the stack while we copy them.
         Ok(raw.iter().map(|v| unsafe { owned_value(v) }).collect())
     }
@@ -1483,6 +1494,267 @@ impl RawState {
                 &mut err,
             )
         };
+        check(status, &err)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Containment and threads (luau_wrapper.h "Containment: stop requests, deadlines, sandbox,
+// print" and "Threads")
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) const LUAW_STOP_CANCEL: i32 = 1;
+pub(crate) const LUAW_STOP_DEADLINE: i32 = 2;
+
+pub(crate) const LUAW_THREAD_SUSPENDED: i32 = 0;
+pub(crate) const LUAW_THREAD_RUNNING: i32 = 1;
+pub(crate) const LUAW_THREAD_FINISHED: i32 = 2;
+
+#[repr(C)]
+struct luaw_StopHandle {
+    _opaque: [u8; 0],
+    _marker: PhantomData<(*mut u8, std::marker::PhantomPinned)>,
+}
+
+type luaw_PrintSink = extern "C" fn(ctx: usize, line: *const c_char, len: usize);
+
+extern "C" {
+    fn luaw_stop_handle(s: *mut luaw_State) -> *mut luaw_StopHandle;
+    fn luaw_stop_handle_release(h: *mut luaw_StopHandle);
+    fn luaw_stop_request(h: *mut luaw_StopHandle, cause: i32) -> i32;
+    fn luaw_clock_ns() -> u64;
+    fn luaw_set_deadline(s: *mut luaw_State, deadline_ns: u64);
+    fn luaw_set_run_timeout(s: *mut luaw_State, timeout_ns: u64);
+    fn luaw_sandbox(s: *mut luaw_State, err: *mut luaw_Error) -> i32;
+    fn luaw_is_sandboxed(s: *mut luaw_State) -> i32;
+    fn luaw_set_print(s: *mut luaw_State, sink: Option<luaw_PrintSink>, ctx: usize);
+
+    fn luaw_thread_new(s: *mut luaw_State, err: *mut luaw_Error) -> i32;
+    fn luaw_thread_resume(
+        s: *mut luaw_State,
+        tidx: i32,
+        nargs: i32,
+        nresults: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_thread_resume_error(
+        s: *mut luaw_State,
+        tidx: i32,
+        nresults: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    fn luaw_thread_status(s: *mut luaw_State, tidx: i32) -> i32;
+    fn luaw_thread_reset(
+        s: *mut luaw_State,
+        tidx: i32,
+        with_function: i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+}
+
+/// The default budget of a conversion when the state has no memory limit (256 MiB).
+pub(crate) const DEFAULT_RESULT_BUDGET: usize = 256 << 20;
+
+/// The conversion budget for a memory limit (0 = none: the default).
+fn result_budget(memory_limit: usize) -> usize {
+    if memory_limit == 0 {
+        DEFAULT_RESULT_BUDGET
+    } else {
+        memory_limit
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn over_budget(bytes: usize, budget: usize) -> RawError {
+    RawError::new(
+        LUAW_ERRMEM,
+        format!(
+            "results exceed the host conversion budget: {bytes} bytes or more, the budget is \
+             {budget} bytes (the state's memory limit, or 256 MiB without one)"
+        ),
+    )
+}
+
+/// One owned reference to a state's stop handle (`luaw_StopHandle`), released on drop.
+pub(crate) struct StopRef {
+    ptr: NonNull<luaw_StopHandle>,
+}
+
+// SAFETY: luaw_StopHandle is reference-counted with atomics and documented as thread-safe:
+// luaw_stop_request and luaw_stop_handle_release may be called from any thread, also after
+// the state is closed (requests then do nothing).
+unsafe impl Send for StopRef {}
+// SAFETY: as above; every operation on the handle takes it by pointer and is atomic.
+unsafe impl Sync for StopRef {}
+
+impl StopRef {
+    /// `luaw_stop_request` with `cause` (LUAW_STOP_*): true if a run was going on.
+    pub(crate) fn request(&self, cause: i32) -> bool {
+        // SAFETY: the pointer is a live reference owned by self (released only in Drop).
+        unsafe { luaw_stop_request(self.ptr.as_ptr(), cause) != 0 }
+    }
+}
+
+impl Drop for StopRef {
+    fn drop(&mut self) {
+        // SAFETY: self owns exactly one reference, released once here.
+        unsafe { luaw_stop_handle_release(self.ptr.as_ptr()) }
+    }
+}
+
+/// `luaw_clock_ns`: the monotonic clock deadlines are measured on.
+pub(crate) fn clock_ns() -> u64 {
+    // SAFETY: a pure getter without arguments.
+    unsafe { luaw_clock_ns() }
+}
+
+/// The print sink the wrapper calls with each formatted line; `ctx` is the state's Shared.
+extern "C" fn print_sink(ctx: usize, line: *const c_char, len: usize) {
+    if ctx == 0 {
+        return;
+    }
+    // SAFETY: the wrapper hands over `len` bytes at `line`, valid for this call.
+    let bytes = unsafe { copy_slice(line, len) };
+    // SAFETY: ctx is the address given to set_print_sink: the state's Shared, alive while any
+    // call on the state runs (see install_dispatch); only shared references are made.
+    let shared = unsafe { &*(ctx as *const crate::state::Shared) };
+    crate::containment::print_line(shared, bytes);
+}
+
+/// Borrows `len` bytes at `ptr` (NULL allowed when `len` is 0).
+///
+/// # Safety
+/// `ptr` must be NULL or valid for reads of `len` bytes for `'a`.
+unsafe fn copy_slice<'a>(ptr: *const c_char, len: usize) -> &'a [u8] {
+    if ptr.is_null() || len == 0 {
+        return &[];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }
+}
+
+impl RawState {
+    /// Fails when converting `n` values would take more than the budget by count alone.
+    fn check_count(&self, n: i32) -> Result<(), RawError> {
+        let budget = self.result_budget.get();
+        let bytes = usize::try_from(n)
+            .unwrap_or(0)
+            .saturating_mul(std::mem::size_of::<Value>());
+        if bytes > budget {
+            return Err(over_budget(bytes, budget));
+        }
+        Ok(())
+    }
+
+    /// Fails when converting `raw` to owned values would take more than the budget (string
+    /// bytes plus one `Value` each).
+    #[inline]
+    fn check_budget(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
+        let budget = self.result_budget.get();
+        let mut bytes = raw.len().saturating_mul(std::mem::size_of::<Value>());
+        for v in raw {
+            if v.type_ == LUAW_TSTRING {
+                // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
+                bytes = bytes.saturating_add(unsafe { v.u.string.len });
+            }
+        }
+        if bytes > budget {
+            return Err(over_budget(bytes, budget));
+        }
+        Ok(())
+    }
+
+    /// A new owned reference to the state's stop handle; None when out of memory.
+    pub(crate) fn stop_handle(&self) -> Option<StopRef> {
+        // SAFETY: live state; the returned reference is owned by the StopRef.
+        NonNull::new(unsafe { luaw_stop_handle(self.s()) }).map(|ptr| StopRef { ptr })
+    }
+
+    pub(crate) fn set_deadline(&self, deadline_ns: u64) {
+        // SAFETY: live state.
+        unsafe { luaw_set_deadline(self.s(), deadline_ns) }
+    }
+
+    pub(crate) fn set_run_timeout(&self, timeout_ns: u64) {
+        // SAFETY: live state.
+        unsafe { luaw_set_run_timeout(self.s(), timeout_ns) }
+    }
+
+    /// `luaw_sandbox` (idempotent).
+    pub(crate) fn sandbox(&self) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_sandbox(self.s(), &mut err) };
+        check(status, &err)
+    }
+
+    pub(crate) fn is_sandboxed(&self) -> bool {
+        // SAFETY: live state.
+        unsafe { luaw_is_sandboxed(self.s()) != 0 }
+    }
+
+    /// Routes print to [`print_sink`] with `shared` (which must own this RawState) as its
+    /// context (`on`), or back to discarding (`!on`).
+    pub(crate) fn set_print_sink(shared: &crate::state::Shared, on: bool) {
+        let ctx = shared as *const crate::state::Shared as usize;
+        // SAFETY: live state; print_sink never unwinds (the line goes to a guarded closure)
+        // and ctx is valid whenever print runs: the Shared sits in an Rc that outlives the
+        // C state, and print only runs during calls on it.
+        unsafe {
+            luaw_set_print(
+                shared.raw.s(),
+                on.then_some(print_sink as luaw_PrintSink),
+                if on { ctx } else { 0 },
+            )
+        }
+    }
+
+    /// `luaw_thread_new`: pops a function, pushes a thread running it.
+    pub(crate) fn thread_new(&self) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_thread_new(self.s(), &mut err) };
+        check(status, &err)
+    }
+
+    /// `luaw_thread_resume` of the thread at `tidx` with the `nargs` values on top: Ok((true
+    /// if it yielded, the number of values pushed)).
+    pub(crate) fn thread_resume(&self, tidx: i32, nargs: i32) -> Result<(bool, i32), RawError> {
+        let mut err = empty_error();
+        let mut n = 0;
+        // SAFETY: live state; out pointers are live locals; the wrapper validates tidx/nargs.
+        let status = unsafe { luaw_thread_resume(self.s(), tidx, nargs, &mut n, &mut err) };
+        match status {
+            LUAW_YIELD => Ok((true, n)),
+            _ => check(status, &err).map(|()| (false, n)),
+        }
+    }
+
+    /// `luaw_thread_resume_error`: raises the value on top at the thread's yield point.
+    pub(crate) fn thread_resume_error(&self, tidx: i32) -> Result<(bool, i32), RawError> {
+        let mut err = empty_error();
+        let mut n = 0;
+        // SAFETY: live state; out pointers are live locals; the wrapper validates tidx.
+        let status = unsafe { luaw_thread_resume_error(self.s(), tidx, &mut n, &mut err) };
+        match status {
+            LUAW_YIELD => Ok((true, n)),
+            _ => check(status, &err).map(|()| (false, n)),
+        }
+    }
+
+    /// A LUAW_THREAD_* value, or -1 if `tidx` is not a thread.
+    pub(crate) fn thread_status(&self, tidx: i32) -> i32 {
+        // SAFETY: live state; the wrapper validates tidx.
+        unsafe { luaw_thread_status(self.s(), tidx) }
+    }
+
+    /// `luaw_thread_reset` (popping the new body when `with_function`).
+    pub(crate) fn thread_reset(&self, tidx: i32, with_function: bool) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local; the wrapper validates tidx.
+        let status =
+            unsafe { luaw_thread_reset(self.s(), tidx, i32::from(with_function), &mut err) };
         check(status, &err)
     }
 }

@@ -33,6 +33,11 @@ impl<'a> CallContext<'a> {
         self.shared
     }
 
+    /// Drops the results pushed so far (a yield replaces them).
+    pub(crate) fn clear_results(&mut self) {
+        self.frame.truncate_results(0);
+    }
+
     pub(crate) fn frame_arg_userdata(&self, i: usize) -> Option<(u32, u64)> {
         self.frame.arg_userdata(i)
     }
@@ -718,6 +723,10 @@ fn not_registered(ctx: &mut CallContext<'_>) -> i32 {
 #[cold]
 #[inline(never)]
 fn host_error(ctx: &mut CallContext<'_>, err: Error) -> i32 {
+    // CallContext::yield_values: the results are the yielded values (thread.rs).
+    if crate::thread::is_yield_request(&err) {
+        return ffi::LUAW_CB_YIELD;
+    }
     ctx.frame.truncate_results(0);
     // Every error a host function returns is a host error: raised with exactly its
     // message and, if it escapes, returned as `Error::Host` whose source is the

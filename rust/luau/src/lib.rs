@@ -164,6 +164,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod compile;
+pub mod containment;
 mod error;
 mod ffi;
 mod function;
@@ -172,12 +173,14 @@ mod load;
 mod macros;
 mod registry;
 mod state;
+mod thread;
 pub mod typed;
 pub mod userdata;
 mod value;
 
 pub use compile::{compile, Bytecode, CompileOptions};
-pub use error::{BoxError, Error, ErrorKind, Result};
+pub use containment::InterruptHandle;
+pub use error::{BoxError, Error, ErrorKind, InterruptCause, Result};
 pub use ffi::{build_info, BuildInfo};
 pub use function::{CallContext, IntoResults, Key, Table};
 pub use gc::GcOp;
@@ -193,6 +196,7 @@ pub use macros::{
 };
 pub use registry::{registry_len, registry_len_for};
 pub use state::{Function, RegistryKey, State, StateOptions};
+pub use thread::{Thread, ThreadResult, ThreadStatus};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
 pub use userdata::{UserData, UserDataRef, UserDataRegistry};
 pub use value::{Type, Value, ValueRef};

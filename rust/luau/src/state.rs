@@ -30,8 +30,13 @@ pub struct RegistryKey(pub(crate) u64);
 pub struct StateOptions {
     /// Bytes of Luau heap the state may use; 0 means no limit.
     pub memory_limit: usize,
-    /// Open Luau's standard libraries (without `print`: the library never prints).
+    /// Open Luau's standard libraries. `print` goes to the sink of [`State::set_print`]
+    /// (discarded by default): the library itself never prints.
     pub open_libs: bool,
+    /// Apply Luau's sandbox right before the first run (see [`StateOptions::sandbox`]).
+    pub sandbox: bool,
+    /// Every run stops this long after it began (see [`StateOptions::run_timeout`]).
+    pub run_timeout: Option<std::time::Duration>,
 }
 
 impl Default for StateOptions {
@@ -39,6 +44,8 @@ impl Default for StateOptions {
         StateOptions {
             memory_limit: 0,
             open_libs: true,
+            sandbox: false,
+            run_timeout: None,
         }
     }
 }
@@ -92,6 +99,9 @@ pub(crate) struct Shared {
     hidden_ids: RefCell<Vec<u64>>,
     /// This state's functions by id (the dispatcher's lock-free lookup; see registry.rs).
     pub(crate) functions: registry::LocalFunctions,
+    /// Containment (containment.rs): the print sink, and a sandbox still to be applied.
+    pub(crate) print: crate::containment::PrintSlot,
+    pub(crate) seal_pending: Cell<bool>,
 }
 
 fn abi_check() -> Result<()> {
@@ -161,9 +171,13 @@ impl State {
             userdata: RefCell::default(),
             hidden_ids: RefCell::new(Vec::new()),
             functions: registry::LocalFunctions::default(),
+            print: crate::containment::PrintSlot::default(),
+            seal_pending: Cell::new(options.sandbox),
         });
         RawState::install_dispatch(&shared);
-        Ok(State { shared })
+        let state = State { shared };
+        state.set_run_timeout(options.run_timeout);
+        Ok(state)
     }
 
     /// Compiles and runs `src`; returns the chunk's results.
@@ -378,8 +392,8 @@ impl Drop for State {
 /// A Luau function held by the host (from [`State::load`] or [`State::get_function`]).
 /// It keeps the function alive until dropped and cannot outlive its state.
 pub struct Function<'s> {
-    shared: &'s Shared,
-    reference: i32,
+    pub(crate) shared: &'s Shared,
+    pub(crate) reference: i32,
 }
 
 impl Function<'_> {
@@ -611,6 +625,7 @@ impl Shared {
     }
 
     pub(crate) fn do_string(&self, src: &[u8], chunkname: &[u8]) -> Result<Vec<Value>> {
+        self.seal_if_pending()?;
         self.run(|raw| {
             let base = raw.gettop();
             raw.dostring(src, chunkname)?;
@@ -619,6 +634,7 @@ impl Shared {
     }
 
     pub(crate) fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function<'_>> {
+        self.seal_if_pending()?;
         let reference = self.run(|raw| {
             raw.load(chunkname.as_bytes(), bytecode.as_bytes())?;
             let r = raw.make_ref(-1);
@@ -632,6 +648,7 @@ impl Shared {
     }
 
     pub(crate) fn call_global(&self, name: &[u8], args: &[Value]) -> Result<Vec<Value>> {
+        self.seal_if_pending()?;
         self.run(|raw| {
             let base = raw.gettop();
             check_by_value(args)?;
@@ -709,6 +726,7 @@ impl Shared {
     }
 
     pub(crate) fn get_function(&self, name: &[u8]) -> Result<Function<'_>> {
+        self.seal_if_pending()?;
         let reference = self.run(|raw| {
             let t = raw.getglobal(name)?;
             if t != ffi::LUAW_TFUNCTION {
