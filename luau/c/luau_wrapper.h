@@ -148,7 +148,8 @@ typedef struct luaw_CompileOptions {
 
 /*
 ** Compiles source to bytecode. Needs no state and is safe on any thread.
-** On LUAW_OK, *out is bytecode; on LUAW_ERRSYNTAX, *out is the message
+** On LUAW_OK, *out is bytecode followed by a 24-byte integrity trailer (Luau version and a
+** checksum): it may be stored and loaded by another process of the same library build; on LUAW_ERRSYNTAX, *out is the message
 ** (":<line>: <text>"). Either way *out is caller-freed with luaw_free.
 ** LUAW_ERRMEM leaves *out NULL. opts may be NULL (level 1 / 1).
 */
@@ -157,7 +158,10 @@ int32_t luaw_compile(const char* src, size_t src_len, const luaw_CompileOptions*
 
 /*
 ** Loads bytecode as a function and pushes it. chunkname (borrowed) names the chunk in
-** messages. Bytecode must come from luaw_compile: the VM does not validate it.
+** messages. Only bytecode from luaw_compile is accepted: a missing or malformed trailer, another
+** Luau version or a checksum mismatch gives LUAW_ERRARG ("bytecode rejected: ...") before the
+** VM sees a byte (Luau does not validate bytecode). The checksum detects corruption, not
+** forgery: never load bytecode from an untrusted source.
 */
 int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkname_len,
                   const char* bytecode, size_t bytecode_len, luaw_Error* err) LUAW_NOEXCEPT;
@@ -234,6 +238,10 @@ int32_t luaw_geti(luaw_State* S, int32_t idx, int64_t i, int32_t* type, luaw_Err
 int32_t luaw_seti(luaw_State* S, int32_t idx, int64_t i, luaw_Error* err) LUAW_NOEXCEPT;
 /* Raw length (#t without __len) of a table, string or buffer. */
 int32_t luaw_rawlen(luaw_State* S, int32_t idx, size_t* len) LUAW_NOEXCEPT;
+/* An address identifying the table, function, userdata, thread or buffer at idx for as long
+** as it lives (lua_topointer), 0 for any other value or a bad index. Never dereferenced:
+** bindings use it to convert a table reached twice only once. */
+uintptr_t luaw_topointer(luaw_State* S, int32_t idx) LUAW_NOEXCEPT;
 /* Table iteration: push a key (nil to start); while *more, key and value are pushed
 ** (key below value); pop the value and call again. */
 int32_t luaw_next(luaw_State* S, int32_t idx, int32_t* more, luaw_Error* err) LUAW_NOEXCEPT;

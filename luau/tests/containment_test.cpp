@@ -374,4 +374,73 @@ TEST_F(Containment, AHostErrorKeepsItsIdentityThroughCoroutineWrap)
     EXPECT_EQ(err.host_token, 0u);
 }
 
+TEST_F(Containment, ToPointerIdentifiesATableReachedTwice)
+{
+    // Requirement (bounded conversions): a binding can tell that two stack slots hold the same
+    // table, so a table reachable twice converts once; scalars and bad indices give 0.
+    int32_t n = 0;
+    ASSERT_EQ(run("local a = {} local b = {a, a} return a, b[1], {}, 1, 'x'", &n), LUAW_OK) << message();
+    ASSERT_EQ(n, 5);
+    const int base = luaw_gettop(S) - n;
+    EXPECT_NE(luaw_topointer(S, base + 1), 0u);
+    EXPECT_EQ(luaw_topointer(S, base + 1), luaw_topointer(S, base + 2));
+    EXPECT_NE(luaw_topointer(S, base + 1), luaw_topointer(S, base + 3));
+    EXPECT_EQ(luaw_topointer(S, base + 4), 0u);
+    EXPECT_EQ(luaw_topointer(S, base + 5), 0u);
+    EXPECT_EQ(luaw_topointer(S, base + 6), 0u);
+    EXPECT_EQ(luaw_topointer(nullptr, 1), 0u);
+    luaw_settop(S, base);
+}
+
+TEST_F(Containment, CorruptedBytecodeIsAlwaysACleanError)
+{
+    // Requirement: 1,000 copies of a valid chunk, each with one random bit flipped, and every
+    // truncation of it, are rejected by luaw_load with LUAW_ERRARG, never run or crash; the
+    // intact chunk still loads and runs.
+    const std::string src = "local t = {} for i = 1, 10 do t[i] = i * i end return t[10] + #'bytecode'";
+    char* bc = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &len), LUAW_OK);
+    std::string good(bc, len);
+    luaw_free(bc);
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 1000; ++i)
+    {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::string bad = good;
+        const size_t bit = seed % (bad.size() * 8);
+        bad[bit / 8] = char(bad[bit / 8] ^ (1 << (bit % 8)));
+        const int32_t rc = luaw_load(S, "=flip", 5, bad.data(), bad.size(), &err);
+        ASSERT_TRUE(rc == LUAW_ERRARG || rc == LUAW_ERRSYNTAX) << "flip of bit " << bit << ": " << rc;
+        ASSERT_EQ(luaw_gettop(S), 0);
+    }
+    for (size_t n = 1; n < good.size(); ++n)
+        ASSERT_EQ(luaw_load(S, "=cut", 4, good.data(), n, &err), LUAW_ERRARG) << n;
+    ASSERT_EQ(luaw_load(S, "=ok", 3, good.data(), good.size(), &err), LUAW_OK) << message();
+    ASSERT_EQ(luaw_pcall(S, 0, 1, &err), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 108.0);
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, BytecodeOfAnotherLuauVersionIsRejectedByName)
+{
+    // Requirement: bytecode whose trailer names another Luau version is refused with a message
+    // that names both versions.
+    char* bc = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(luaw_compile("return 1", 8, nullptr, &bc, &len), LUAW_OK);
+    std::string other(bc, len);
+    luaw_free(bc);
+    const uint32_t version = 735;
+    std::memcpy(&other[other.size() - 24 + 4], &version, sizeof(version));
+    ASSERT_EQ(luaw_load(S, "=old", 4, other.data(), other.size(), &err), LUAW_ERRARG);
+    EXPECT_NE(message().find("Luau 0.735"), std::string::npos) << message();
+    EXPECT_NE(message().find("0.745"), std::string::npos) << message();
+    const std::string raw = "\x06\x01garbage that is not bytecode";
+    EXPECT_EQ(luaw_load(S, "=raw", 4, raw.data(), raw.size(), &err), LUAW_ERRARG);
+    EXPECT_NE(message().find("no integrity trailer"), std::string::npos) << message();
+}
+
 } // namespace

@@ -144,6 +144,61 @@ int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err)
 
 } // namespace luaw
 
+// Bytecode integrity. Luau does not validate bytecode (a flipped bit can crash the VM), so
+// luaw_compile appends a trailer and luaw_load checks it before Luau sees a byte:
+//   "LUAW" | u32 Luau version | u32 trailer format | u32 bytecode length | u64 checksum
+// The checksum (FNV-1a 64, whose per-byte step is a bijection: any one changed byte changes
+// it) covers the bytecode and the first 16 trailer bytes. It detects corruption and version
+// skew, not forgery: bytecode from an untrusted source must not be loaded at all.
+constexpr size_t kTrailerSize = 24;
+constexpr uint32_t kLuauVersion = 745;
+constexpr uint32_t kTrailerFormat = 1;
+
+static uint64_t fnv1a(const char* p, size_t n, uint64_t h = 1469598103934665603ull)
+{
+    for (size_t i = 0; i < n; ++i)
+    {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void append_trailer(char* bytecode, size_t size)
+{
+    char* t = bytecode + size;
+    const uint32_t fields[3] = {kLuauVersion, kTrailerFormat, (uint32_t)size};
+    std::memcpy(t, "LUAW", 4);
+    std::memcpy(t + 4, fields, sizeof(fields));
+    const uint64_t sum = fnv1a(t, 16, fnv1a(bytecode, size));
+    std::memcpy(t + 16, &sum, sizeof(sum));
+}
+
+// Checks the trailer; on success *size is the length of the Luau bytecode before it.
+// Otherwise returns the reason (static text).
+static const char* check_trailer(const char* bytecode, size_t len, size_t* size, char* buf, size_t buf_len)
+{
+    if (len < kTrailerSize + 1 || std::memcmp(bytecode + len - kTrailerSize, "LUAW", 4) != 0)
+        return "bytecode rejected: not produced by luaw_compile (no integrity trailer)";
+    const char* t = bytecode + len - kTrailerSize;
+    uint32_t fields[3];
+    std::memcpy(fields, t + 4, sizeof(fields));
+    if (fields[1] != kTrailerFormat || fields[2] != len - kTrailerSize)
+        return "bytecode rejected: malformed integrity trailer";
+    if (fields[0] != kLuauVersion)
+    {
+        snprintf(buf, buf_len, "bytecode rejected: compiled by Luau 0.%u, this library runs Luau 0.%u",
+                 (unsigned)fields[0], (unsigned)kLuauVersion);
+        return buf;
+    }
+    uint64_t want = 0;
+    std::memcpy(&want, t + 16, sizeof(want));
+    if (fnv1a(t, 16, fnv1a(bytecode, fields[2])) != want)
+        return "bytecode rejected: checksum mismatch (the bytes were corrupted)";
+    *size = fields[2];
+    return nullptr;
+}
+
 static void fill_compile_options(lua_CompileOptions* out, const luaw_CompileOptions* in)
 {
     std::memset(out, 0, sizeof(*out));
@@ -194,8 +249,16 @@ extern "C" int32_t luaw_compile(const char* src, size_t src_len, const luaw_Comp
         *out_len = size - 1;
         return LUAW_ERRSYNTAX;
     }
-    *out = bytecode;
-    *out_len = size;
+    // The integrity trailer: bytecode leaves the library only with it (see luaw_load).
+    char* sealed = static_cast<char*>(std::realloc(bytecode, size + kTrailerSize));
+    if (sealed == nullptr)
+    {
+        std::free(bytecode);
+        return LUAW_ERRMEM;
+    }
+    append_trailer(sealed, size);
+    *out = sealed;
+    *out_len = size + kTrailerSize;
     return LUAW_OK;
 }
 
@@ -252,7 +315,14 @@ extern "C" int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkn
 {
     if (S == nullptr || bytecode == nullptr || bytecode_len == 0)
         return set_error(S, err, LUAW_ERRARG, "luaw_load: no bytecode", 22);
-    return load_chunk(S, chunkname, chunkname_len, bytecode, bytecode_len, err);
+    // A compiler error encoding (version byte 0) only carries a message: Luau formats it.
+    if (bytecode[0] == 0)
+        return load_chunk(S, chunkname, chunkname_len, bytecode, bytecode_len, err);
+    size_t size = 0;
+    char why[128];
+    if (const char* reason = check_trailer(bytecode, bytecode_len, &size, why, sizeof(why)))
+        return set_error(S, err, LUAW_ERRARG, reason, std::strlen(reason));
+    return load_chunk(S, chunkname, chunkname_len, bytecode, size, err);
 }
 
 extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, luaw_Error* err) noexcept
@@ -348,7 +418,7 @@ extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
         lua_settop(L, base);
         return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
     }
-    rc = load_chunk_on(S, co, chunkname, chunkname_len, bytecode, bytecode_len, err);
+    rc = load_chunk_on(S, co, chunkname, chunkname_len, bytecode, bytecode_len - kTrailerSize, err);
     luaw_free(bytecode);
     if (rc != LUAW_OK)
     {
