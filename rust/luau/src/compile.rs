@@ -41,14 +41,38 @@ impl CompileOptions {
     }
 }
 
-/// Luau bytecode, as produced by [`compile`]. Load it with [`crate::State::load`].
+/// Luau bytecode, as produced by [`compile`], with the library's integrity trailer (Luau
+/// version, length, checksum). Load it with [`crate::State::load`].
 ///
-/// There is deliberately no way to make one from arbitrary bytes: Luau's VM trusts the
-/// bytecode it loads, so only the compiler's output is safe to load.
+/// It may be stored ([`Bytecode::as_bytes`]) and loaded again, in another process of the
+/// same library build, through [`Bytecode::from_bytes`]. Loading checks the trailer before
+/// Luau's VM (which trusts its bytecode) sees a byte: corrupted, truncated or foreign bytes,
+/// or bytecode of another Luau version, give [`ErrorKind::Argument`] ("bytecode rejected:
+/// ..."), never a crash. The checksum detects corruption, not forgery: do not load bytecode
+/// from an untrusted source.
+///
+/// ```
+/// let stored = luau::compile("return 6 * 7", &luau::CompileOptions::default())?.into_bytes();
+/// let state = luau::State::new()?;
+/// let f = state.load("=stored", &luau::Bytecode::from_bytes(stored.clone()))?;
+/// assert_eq!(f.call(&[])?, vec![luau::Value::Number(42.0)]);
+///
+/// let mut corrupted = stored;
+/// corrupted[3] ^= 0x10;
+/// let err = state.load("=bad", &luau::Bytecode::from_bytes(corrupted)).unwrap_err();
+/// assert_eq!(err.kind(), luau::ErrorKind::Argument);
+/// # Ok::<(), luau::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bytecode(Vec<u8>);
 
 impl Bytecode {
+    /// Bytes stored from [`Bytecode::as_bytes`] / [`Bytecode::into_bytes`]. Nothing is trusted
+    /// here: the integrity trailer is checked when the bytecode is loaded.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Bytecode {
+        Bytecode(bytes.into())
+    }
+
     /// The bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
