@@ -10,14 +10,28 @@ NATIVE_CHECK:= target/native-check
 GO          ?= go
 CARGO       ?= cargo
 GOFLAGS_ALL := GOTOOLCHAIN=local CGO_ENABLED=1
+PREFIX      ?= /usr/local
+# The Go package links through `#cgo pkg-config: luau-embed`. Inside the repository that is
+# the build tree's target/native/pkgconfig/luau-embed.pc (written by `make native`), so every
+# Go command run by make finds it; outside, `make install` (README, "Outside this repository").
+export PKG_CONFIG_PATH := $(ROOT)/$(NATIVE)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: test demo matrix conformance bench native native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
+.PHONY: test demo matrix conformance bench native install native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
 
-## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG); Go links it.
-native: $(NATIVE)/libluau_embed.a
+## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG) and its
+## pkg-config file target/native/pkgconfig/luau-embed.pc; Go links it.
+native: $(NATIVE)/libluau_embed.a $(NATIVE)/pkgconfig/luau-embed.pc
 $(NATIVE)/libluau_embed.a: $(wildcard luau/c/*.h luau/c/src/*.cpp luau/c/src/*.h) luau/CMakeLists.txt Cargo.lock
 	cmake -S luau -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
 	ninja -C $(NATIVE) luau_embed
+$(NATIVE)/pkgconfig/luau-embed.pc: $(NATIVE)/libluau_embed.a luau/luau-embed.pc.in
+	cmake -S luau -B $(NATIVE) >/dev/null
+	@touch $@
+
+## install: the native library for the Go package outside this repository (PREFIX=/usr/local):
+## PREFIX/lib/libluau_embed.a, PREFIX/include/luau_wrapper.h, PREFIX/lib/pkgconfig/luau-embed.pc.
+install: native
+	cmake --install $(NATIVE) --prefix "$(PREFIX)"
 
 ## native-check: the same sources with Luau's API asserts on, plus the GoogleTest suite.
 native-check:

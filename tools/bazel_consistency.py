@@ -15,9 +15,9 @@ Checks, on the repository given by --root (default: this checkout):
              at `version = 3`, the newest format the offline lane's cargo-bazel reads.
   go-deps    every direct requirement of go.mod is brought in by use_repo(go_deps, ...)
              under gazelle's repository name (what `bazel mod tidy` would write).
-  cgo        #cgo LDFLAGS that link the native build's archive (target/native) sit in
-             files tagged `//go:build !luau_bazel`: Bazel links //luau:wrapper via cdeps
-             and sets that tag (.bazelrc).
+  cgo        #cgo LDFLAGS / pkg-config that link the native build's archive (target/native,
+             luau-embed.pc) sit in files tagged `//go:build !luau_bazel`: Bazel links
+             //luau:wrapper via cdeps and sets that tag (.bazelrc).
 
 Prints one line per problem and exits 1 if there is any; prints a summary and exits 0
 otherwise. Parses BUILD/MODULE files as Starlark-compatible Python (no Bazel needed).
@@ -41,6 +41,8 @@ EXEMPT = {
     "rust/*/build.rs": "Cargo-only build script: under Bazel the crate depends on //luau:wrapper",
     "rust/bench-mlua/*": "the mlua peer of the Rust benchmarks: mlua-sys builds its own copy of Luau "
                          "from a Cargo build script; Cargo only (tools/bench/rust_bench.sh)",
+    "tools/package/*": "the outside-the-repository tests (make package-test): a Go program and a Rust "
+                       "crate built from the packaged module/crates in temp dirs, never in this workspace",
 }
 
 SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".go", ".rs")
@@ -327,7 +329,7 @@ def check_go_deps(root, files, problems):
                                 % (go_mod, path, go_repo_name(path)))
 
 
-CGO_NATIVE_LINK = re.compile(r"#cgo\b[^\n]*LDFLAGS:[^\n]*(target/native|-lluau_embed)")
+CGO_NATIVE_LINK = re.compile(r"#cgo\b[^\n]*(LDFLAGS:[^\n]*(target/native|-lluau_embed)|pkg-config:[^\n]*luau-embed)")
 BAZEL_TAG = re.compile(r"^//go:build .*!luau_bazel", re.M)
 
 
@@ -336,7 +338,7 @@ def check_cgo(root, files, problems):
         if f.endswith(".go"):
             text = read_text(os.path.join(root, f))
             if CGO_NATIVE_LINK.search(text) and not BAZEL_TAG.search(text):
-                problems.append("cgo: %s links the native archive (#cgo LDFLAGS) without `//go:build !luau_bazel`;"
+                problems.append("cgo: %s links the native archive (#cgo LDFLAGS or pkg-config) without `//go:build !luau_bazel`;"
                                 " under Bazel the wrapper comes from cdeps and that link would fail" % f)
 
 

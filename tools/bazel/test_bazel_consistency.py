@@ -169,6 +169,11 @@ class CheckerTest(unittest.TestCase):
         self.assertIn("cgo: go/capi/capi.go", out)
         self.write("go/capi/capi.go", "//go:build !luau_bazel\n\n" + self.read("go/capi/capi.go"))
         self.assertEqual(self.run_checker()[0], 0)
+        # The same for the pkg-config route (luau-embed.pc).
+        self.write("go/capi/link.go", "package capi\n\n// #cgo pkg-config: luau-embed\nimport \"C\"\n")
+        code, out = self.run_checker()
+        self.assertEqual(code, 1, out)
+        self.assertIn("cgo: go/capi/link.go", out)
 
 
 if __name__ == "__main__":

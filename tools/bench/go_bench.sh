@@ -32,6 +32,8 @@ cd "$ROOT"
 
 GO="${GO:-go}"
 export GOTOOLCHAIN=local CGO_ENABLED=1
+# The package links through pkg-config (luau-embed.pc of `make native`), as under make.
+export PKG_CONFIG_PATH="$ROOT/target/native/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 
 if [[ "${BENCH_QUICK:-0}" == "1" ]]; then
   benchtime="${GO_BENCH_TIME:-200ms}"
