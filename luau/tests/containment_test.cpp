@@ -443,4 +443,42 @@ TEST_F(Containment, BytecodeOfAnotherLuauVersionIsRejectedByName)
     EXPECT_NE(message().find("no integrity trailer"), std::string::npos) << message();
 }
 
+TEST_F(Containment, LoadstringCompilesTextIntoTheCallersGlobals)
+{
+    // Requirement: loadstring is there by default, compiles text only, names the chunk by its
+    // source, returns nil + message on a syntax error, and the loaded code uses the calling
+    // script's globals; sandboxed, those writes never reach the next run.
+    int32_t n = 0;
+    ASSERT_EQ(run("local f, e = loadstring('x = = 1') return f, e", &n), LUAW_OK) << message();
+    luaw_Value v[2];
+    ASSERT_EQ(luaw_read_values(S, 1, 2, v), LUAW_OK);
+    EXPECT_EQ(v[0].type, LUAW_TNIL);
+    EXPECT_EQ(std::string(v[1].u.string.ptr, v[1].u.string.len).rfind("[string \"x = = 1\"]:1:", 0), 0u);
+    luaw_settop(S, 0);
+    ASSERT_EQ(run("y = 20 return loadstring('return y + 1')()", &n), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 21.0);
+    luaw_settop(S, 0);
+    EXPECT_EQ(run("return loadstring('\\x1bLua')"), LUAW_OK); // text: a syntax error, never bytecode
+    luaw_settop(S, 0);
+
+    ASSERT_EQ(luaw_sandbox(S, &err), LUAW_OK);
+    ASSERT_EQ(run("loadstring('leak = 1')() return leak", &n), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 1.0);
+    luaw_settop(S, 0);
+    ASSERT_EQ(run("return leak == nil", &n), LUAW_OK);
+    ASSERT_EQ(luaw_read_values(S, 1, 1, v), LUAW_OK);
+    EXPECT_EQ(v[0].u.boolean, 1);
+    luaw_settop(S, 0);
+    // A chunk loaded with luaw_load has its own globals; loadstring inside it writes there.
+    const std::string src = "loadstring('mine = 5')() return mine";
+    char* bc = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=loaded", 7, bc, len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_pcall(S, 0, 1, &err), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 5.0);
+    luaw_settop(S, 0);
+}
+
 } // namespace

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -158,6 +159,55 @@ int wrapper_print(lua_State* L)
     if (S != nullptr && S->print_sink != nullptr)
         S->print_sink(S->print_ctx, line, len); // host code: nothing raises while it runs
     return 0;
+}
+
+// loadstring(src [, chunkname]) -> function | (nil, message). Text only: the source is always
+// compiled here, so no bytecode can be smuggled in. The chunk name defaults to the source
+// (messages then read [string "..."]:1:), as Luau's own runner does. The loaded chunk reads
+// and writes the calling thread's globals; in a sandboxed chunk whose thread still has the
+// shared read-only globals (a luaw_load'ed chunk), the caller's own global table instead.
+int wrapper_loadstring(lua_State* L)
+{
+    size_t len = 0;
+    const char* src = luaL_checklstring(L, 1, &len);
+    const char* chunkname = luaL_optstring(L, 2, src);
+    lua_CompileOptions options;
+    std::memset(&options, 0, sizeof(options));
+    options.optimizationLevel = 1;
+    options.debugLevel = 1;
+    size_t size = 0;
+    char* bytecode = nullptr;
+    try
+    {
+        bytecode = luau_compile(src, len, &options, &size); // may throw std::bad_alloc
+    }
+    catch (...)
+    {
+        bytecode = nullptr;
+    }
+    if (bytecode == nullptr)
+        luaL_error(L, "not enough memory");
+    // luau_load raises nothing: compile errors come back as a message.
+    const int rc = luau_load(L, chunkname, bytecode, size, 0);
+    std::free(bytecode);
+    if (rc != 0)
+    {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    luaw_State* S = from_lua(L);
+    if (S != nullptr && S->sandboxed && L->gt == S->L->gt)
+    {
+        lua_Debug ar;
+        if (lua_getinfo(L, 1, "f", &ar))
+        {
+            lua_getfenv(L, -1); // the caller's globals
+            lua_setfenv(L, -3);
+            lua_pop(L, 1);
+        }
+    }
+    return 1;
 }
 
 } // namespace
@@ -321,6 +371,8 @@ void install_print(lua_State* L)
 {
     lua_pushcfunction(L, wrapper_print, "print");
     lua_setglobal(L, "print");
+    lua_pushcfunction(L, wrapper_loadstring, "loadstring");
+    lua_setglobal(L, "loadstring");
 }
 
 } // namespace luaw

@@ -236,7 +236,8 @@ int32_t resume_thread(luaw_State* S, lua_State* co, int nargs, bool as_error, in
 // Loads bytecode onto L as a function (luau_load); errors become statuses.
 int32_t load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, size_t chunkname_len, const char* bytecode,
                       size_t bytecode_len, luaw_Error* err);
-// Replaces Luau's print with the wrapper's (control.cpp). Raises on OOM.
+// Installs the wrapper's print (to the host's sink) and loadstring (text only) (control.cpp).
+// Raises on OOM.
 void install_print(lua_State* L);
 void release_stop(luaw_State* S);
 // Builds "stack traceback:\n\t..." of L from level first (C++ memory only; never raises).
