@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -146,6 +148,9 @@ func registerConformanceHelpers(s *luau.State) error {
 		// no-op (gc.luau passes with it; the OOM-robustness of the collector is not tested).
 		"setblockallocations": func(c *luau.CallContext) error { return nil },
 	}
+	if err := registerConformanceInt64(s); err != nil {
+		return err
+	}
 	names := make([]string, 0, len(helpers))
 	for name := range helpers {
 		names = append(names, name)
@@ -157,6 +162,79 @@ func registerConformanceHelpers(s *luau.State) error {
 		}
 	}
 	return nil
+}
+
+// cfInt64 is userdata.luau's int64: upstream defines it in C++ (a userdata holding an
+// int64_t with arithmetic, comparison, tostring and a "value" field); here it is a type of
+// the binding's userdata, with the same semantics.
+type cfInt64 struct{ Value int64 }
+
+// int64Of reads an int64 operand: an int64 userdata or a number (truncated, as lua_tointeger).
+func int64Of(v any) (int64, error) {
+	switch x := v.(type) {
+	case *cfInt64:
+		return x.Value, nil
+	case float64:
+		return int64(x), nil
+	}
+	return 0, fmt.Errorf("int64 expected, got %T", v)
+}
+
+func registerConformanceInt64(s *luau.State) error {
+	arith := func(f func(a, b int64) int64) func(a, b any) (*cfInt64, error) {
+		return func(a, b any) (*cfInt64, error) {
+			x, err := int64Of(a)
+			if err != nil {
+				return nil, err
+			}
+			y, err := int64Of(b)
+			if err != nil {
+				return nil, err
+			}
+			return &cfInt64{f(x, y)}, nil
+		}
+	}
+	divide := func(f func(a, b int64) int64) func(a, b any) (*cfInt64, error) {
+		return func(a, b any) (*cfInt64, error) {
+			if y, err := int64Of(b); err == nil && y == 0 {
+				return nil, errors.New("int64 division by zero")
+			}
+			return arith(f)(a, b)
+		}
+	}
+	compare := func(f func(a, b int64) bool) func(a, b any) (bool, error) {
+		return func(a, b any) (bool, error) {
+			x, err := int64Of(a)
+			if err != nil {
+				return false, err
+			}
+			y, err := int64Of(b)
+			if err != nil {
+				return false, err
+			}
+			return f(x, y), nil
+		}
+	}
+	err := luau.RegisterType[cfInt64](s, "int64",
+		luau.WithOperator("__add", arith(func(a, b int64) int64 { return a + b })),
+		luau.WithOperator("__sub", arith(func(a, b int64) int64 { return a - b })),
+		luau.WithOperator("__mul", arith(func(a, b int64) int64 { return a * b })),
+		// C++ semantics: / truncates, % takes the dividend's sign, // floors the double quotient.
+		luau.WithOperator("__div", divide(func(a, b int64) int64 { return a / b })),
+		luau.WithOperator("__mod", divide(func(a, b int64) int64 { return a % b })),
+		luau.WithOperator("__idiv", arith(func(a, b int64) int64 { return int64(math.Floor(float64(a) / float64(b))) })),
+		luau.WithOperator("__pow", arith(func(a, b int64) int64 { return int64(math.Pow(float64(a), float64(b))) })),
+		luau.WithOperator("__unm", func(a *cfInt64) *cfInt64 { return &cfInt64{-a.Value} }),
+		luau.WithOperator("__eq", compare(func(a, b int64) bool { return a == b })),
+		luau.WithOperator("__lt", compare(func(a, b int64) bool { return a < b })),
+		luau.WithOperator("__le", compare(func(a, b int64) bool { return a <= b })),
+		luau.WithOperator("__tostring", func(a *cfInt64) string { return strconv.FormatInt(a.Value, 10) }),
+	)
+	if err != nil {
+		return err
+	}
+	// The global int64 is the constructor (it replaces the type's table of the same name).
+	return s.Register("int64", func(n float64) *cfInt64 { return &cfInt64{int64(n)} })
 }
 
 // runConformanceScript runs one script on a fresh state: chunk name "=<file>", debug level

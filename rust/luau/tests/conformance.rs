@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use luau::{CallContext, CompileOptions, ErrorKind, GcOp, State, Value, ValueRef};
+use luau::{
+    CallContext, CompileOptions, ErrorKind, FromLuau, GcOp, State, UserData, UserDataRegistry,
+    Value, ValueRef,
+};
 use serde_json::Value as Json;
 
 const SKIPPED: &str = "SKIPPED: set LUAU_CONFORMANCE_DIR to a Luau checkout's tests/conformance";
@@ -131,6 +134,65 @@ fn collectgarbage(ctx: &mut CallContext<'_>) -> luau::Result<()> {
     }
 }
 
+/// userdata.luau's int64: upstream defines it in C++ (a userdata holding an `int64_t` with
+/// arithmetic, comparison, tostring and a `value` field); here it is a userdata type of the
+/// binding, with the same semantics.
+struct Int64(i64);
+
+/// An int64 operand: an int64 userdata or a number (truncated, as `lua_tointeger`).
+struct Operand(i64);
+
+impl FromLuau for Operand {
+    fn from_arg(ctx: &CallContext<'_>, i: usize) -> luau::Result<Self> {
+        match ctx.arg(i) {
+            ValueRef::Number(n) => Ok(Operand(n as i64)),
+            _ => Ok(Operand(ctx.userdata::<Int64>(i)?.borrow().0)),
+        }
+    }
+}
+
+impl UserData for Int64 {
+    const NAME: &'static str = "int64";
+
+    fn register(reg: &mut UserDataRegistry<Self>) {
+        fn arith(
+            reg: &mut UserDataRegistry<Int64>,
+            name: &str,
+            f: impl Fn(i64, i64) -> Option<i64> + 'static,
+        ) {
+            reg.add_meta_function(name, move |(a, b): (Operand, Operand)| {
+                f(a.0, b.0)
+                    .map(Int64)
+                    .ok_or("int64 division by zero or overflow")
+            });
+        }
+        fn compare(
+            reg: &mut UserDataRegistry<Int64>,
+            name: &str,
+            f: impl Fn(i64, i64) -> bool + 'static,
+        ) {
+            reg.add_meta_function(name, move |(a, b): (Operand, Operand)| f(a.0, b.0));
+        }
+        arith(reg, "__add", |a, b| Some(a.wrapping_add(b)));
+        arith(reg, "__sub", |a, b| Some(a.wrapping_sub(b)));
+        arith(reg, "__mul", |a, b| Some(a.wrapping_mul(b)));
+        // C++ semantics: / truncates, % takes the dividend's sign, // floors the double quotient.
+        arith(reg, "__div", i64::checked_div);
+        arith(reg, "__mod", i64::checked_rem);
+        arith(reg, "__idiv", |a, b| {
+            Some((a as f64 / b as f64).floor() as i64)
+        });
+        arith(reg, "__pow", |a, b| Some((a as f64).powf(b as f64) as i64));
+        compare(reg, "__eq", |a, b| a == b);
+        compare(reg, "__lt", |a, b| a < b);
+        compare(reg, "__le", |a, b| a <= b);
+        reg.add_meta_method("__unm", |this, ()| Int64(this.0.wrapping_neg()));
+        reg.add_meta_method("__tostring", |this, ()| this.0.to_string());
+        reg.add_field_get("value", |this| this.0 as f64);
+        reg.add_field_set("value", |this, v: f64| this.0 = v as i64);
+    }
+}
+
 /// The globals upstream's runner gives every script (`tests/conformance/README.md` has the
 /// exact semantics and what is approximated).
 fn register_helpers(state: &State) -> luau::Result<()> {
@@ -149,6 +211,9 @@ fn register_helpers(state: &State) -> luau::Result<()> {
     // setblockallocations(b): upstream makes every allocation fail while blocked; here a
     // no-op (gc.luau passes with it; the collector's OOM robustness is not tested).
     state.register_func("setblockallocations", |_ctx| Ok(()))?;
+    // int64(n): the constructor (it replaces the type's table of the same name).
+    state.register_type::<Int64>()?;
+    state.register("int64", |(n,): (f64,)| Int64(n as i64))?;
     Ok(())
 }
 
