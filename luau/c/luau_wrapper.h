@@ -115,8 +115,25 @@ typedef struct luaw_Error {
 typedef struct luaw_Options {
     uint32_t abi_version;      /* must be LUAW_ABI_VERSION, else luaw_new fails */
     size_t memory_limit;       /* bytes of Luau heap; 0 = unlimited */
-    int32_t open_libs;         /* 1: open Luau's standard libraries (print is removed) */
+    int32_t open_libs;         /* 0: none; 1: all of Luau's standard libraries; or
+                                  LUAW_LIBS_SELECT | LUAW_LIB_* bits: just those. With the
+                                  base library come the wrapper's print and loadstring */
 } luaw_Options;
+
+/* Library selection for luaw_Options.open_libs. */
+#define LUAW_LIBS_SELECT 0x40000000 /* open_libs is a mask of the bits below */
+#define LUAW_LIB_BASE 0x001         /* _G, pcall, error, print (to the sink), loadstring, ... */
+#define LUAW_LIB_COROUTINE 0x002
+#define LUAW_LIB_TABLE 0x004
+#define LUAW_LIB_OS 0x008           /* os.clock, os.date, os.time, os.difftime: the host's clock */
+#define LUAW_LIB_STRING 0x010
+#define LUAW_LIB_MATH 0x020
+#define LUAW_LIB_DEBUG 0x040        /* debug.info, debug.traceback: call stack introspection */
+#define LUAW_LIB_UTF8 0x080
+#define LUAW_LIB_BIT32 0x100
+#define LUAW_LIB_BUFFER 0x200
+#define LUAW_LIB_VECTOR 0x400
+#define LUAW_LIBS_ALL 0x7ff
 
 /*
 ** Creates a state. Returns NULL and sets *status (if non-NULL) to LUAW_ERRABI when

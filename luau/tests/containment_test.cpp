@@ -481,4 +481,33 @@ TEST_F(Containment, LoadstringCompilesTextIntoTheCallersGlobals)
     luaw_settop(S, 0);
 }
 
+TEST(Libraries, OnlyTheSelectedStandardLibrariesOpen)
+{
+    // Requirement: with LUAW_LIBS_SELECT, exactly the chosen libraries are there (base brings
+    // print and loadstring), and the others are nil; open_libs = 1 still opens all.
+    luaw_Options opts{LUAW_ABI_VERSION, 0, LUAW_LIBS_SELECT | LUAW_LIB_BASE | LUAW_LIB_STRING | LUAW_LIB_MATH};
+    luaw_State* S = luaw_new(&opts, nullptr);
+    ASSERT_NE(S, nullptr);
+    luaw_Error err{};
+    const std::string src = "return type(string), type(math), type(os), type(debug), type(coroutine), type(print), "
+                            "type(loadstring)";
+    int32_t n = 0;
+    ASSERT_EQ(luaw_dostring(S, src.data(), src.size(), "libs", 4, &n, &err), LUAW_OK);
+    ASSERT_EQ(n, 7);
+    const char* want[] = {"table", "table", "nil", "nil", "nil", "function", "function"};
+    luaw_Value v[7];
+    ASSERT_EQ(luaw_read_values(S, 1, 7, v), LUAW_OK);
+    for (int i = 0; i < 7; ++i)
+        EXPECT_EQ(std::string(v[i].u.string.ptr, v[i].u.string.len), want[i]) << i;
+    EXPECT_EQ(luaw_close(S), LUAW_OK);
+
+    luaw_Options all{LUAW_ABI_VERSION, 0, 1};
+    S = luaw_new(&all, nullptr);
+    const std::string src2 = "return type(os) == 'table' and type(debug) == 'table' and type(buffer) == 'table'";
+    ASSERT_EQ(luaw_dostring(S, src2.data(), src2.size(), "libs", 4, &n, &err), LUAW_OK);
+    ASSERT_EQ(luaw_read_values(S, 1, 1, v), LUAW_OK);
+    EXPECT_EQ(v[0].u.boolean, 1);
+    EXPECT_EQ(luaw_close(S), LUAW_OK);
+}
+
 } // namespace

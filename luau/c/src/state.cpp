@@ -77,6 +77,35 @@ static void find_coroutine_wrap_body(lua_State* L)
     lua_pop(L, 1);
 }
 
+// Opens the libraries whose LUAW_LIB_* bit is set, in luaL_openlibs's order.
+static void open_selected_libs(lua_State* L, int32_t libs)
+{
+    static const struct {
+        int32_t bit;
+        const char* name;
+        lua_CFunction open;
+    } table[] = {
+        {LUAW_LIB_BASE, "", luaopen_base},
+        {LUAW_LIB_COROUTINE, LUA_COLIBNAME, luaopen_coroutine},
+        {LUAW_LIB_TABLE, LUA_TABLIBNAME, luaopen_table},
+        {LUAW_LIB_OS, LUA_OSLIBNAME, luaopen_os},
+        {LUAW_LIB_STRING, LUA_STRLIBNAME, luaopen_string},
+        {LUAW_LIB_MATH, LUA_MATHLIBNAME, luaopen_math},
+        {LUAW_LIB_DEBUG, LUA_DBLIBNAME, luaopen_debug},
+        {LUAW_LIB_UTF8, LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUAW_LIB_BIT32, LUA_BITLIBNAME, luaopen_bit32},
+        {LUAW_LIB_BUFFER, LUA_BUFFERLIBNAME, luaopen_buffer},
+        {LUAW_LIB_VECTOR, LUA_VECLIBNAME, luaopen_vector},
+    };
+    for (const auto& lib : table)
+        if (libs & lib.bit)
+        {
+            lua_pushcfunction(L, lib.open, nullptr);
+            lua_pushstring(L, lib.name);
+            lua_call(L, 1, 0);
+        }
+}
+
 uint64_t escaped_host_token(luaw_State* S, lua_State* L, int level)
 {
     if (S->raise_token == 0 || !lua_checkstack(L, 1))
@@ -186,7 +215,11 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
         return fail(LUAW_ERRMEM);
     S->memory_limit = opts ? opts->memory_limit : 0;
     S->dispatch = missing_dispatch;
-    const bool open_libs = opts ? opts->open_libs != 0 : true;
+    int32_t libs = opts ? opts->open_libs : 1;
+    if (libs & LUAW_LIBS_SELECT)
+        libs &= LUAW_LIBS_ALL;
+    else
+        libs = libs != 0 ? LUAW_LIBS_ALL : 0;
 
     // The budget applies to scripts, not to the base libraries.
     S->relax_limit = true;
@@ -202,13 +235,16 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
     S->raise_token = 0;
 
     int rc = protect(L, [&](lua_State* L) {
-        if (open_libs)
-        {
+        if (libs == LUAW_LIBS_ALL)
             luaL_openlibs(L);
+        else
+            open_selected_libs(L, libs);
+        if (libs & LUAW_LIB_BASE)
+        {
             // The library never prints: a script's print goes to the host's sink (control.cpp).
             install_print(L);
-            find_coroutine_wrap_body(L);
         }
+        find_coroutine_wrap_body(L);
         lua_pushcfunction(L, traceback_handler, "traceback_handler");
         S->traceback_handler_ref = lua_ref(L, -1);
         lua_pop(L, 1);
