@@ -267,6 +267,26 @@ extern "C" int32_t luaw_seti(luaw_State* S, int32_t idx, int64_t i, luaw_Error* 
     return finish(S, rc, top, 1, err);
 }
 
+extern "C" uintptr_t luaw_topointer(luaw_State* S, int32_t idx) noexcept
+{
+    if (S == nullptr)
+        return 0;
+    lua_State* L = S->current;
+    int abs = valid_index(L, idx);
+    if (abs == 0)
+        return 0;
+    switch (lua_type(L, abs))
+    {
+    case LUA_TTABLE:
+    case LUA_TFUNCTION:
+    case LUA_TUSERDATA:
+    case LUA_TTHREAD:
+    case LUA_TBUFFER:
+        return reinterpret_cast<uintptr_t>(lua_topointer(L, abs));
+    }
+    return 0;
+}
+
 extern "C" int32_t luaw_rawlen(luaw_State* S, int32_t idx, size_t* len) noexcept
 {
     if (S == nullptr || len == nullptr)
