@@ -8,7 +8,7 @@ import (
 )
 
 // Kind classifies an Error. The kinds map one to one onto the status codes of the C ABI
-// (luau_wrapper.h), plus three that only the binding produces. Kind.String gives the
+// (luau_wrapper.h), plus four that only the binding produces. Kind.String gives the
 // shared name the test matrix uses.
 type Kind int
 
@@ -26,6 +26,7 @@ const (
 	KindConcurrentUse                 // the State is in use by another goroutine
 	KindConversion                    // a value cannot be converted between Go and Luau
 	KindPoisoned                      // a host function called runtime.Goexit: the State is unusable
+	KindInterrupted                   // LUAW_ERRINTERRUPT: a stop request or a deadline ended the run
 )
 
 var kindNames = [...]string{
@@ -42,6 +43,7 @@ var kindNames = [...]string{
 	KindConcurrentUse: "concurrent_use",
 	KindConversion:    "conversion",
 	KindPoisoned:      "poisoned",
+	KindInterrupted:   "interrupted",
 }
 
 // String returns the kind's shared name, e.g. "runtime" or "concurrent_use".
@@ -73,6 +75,8 @@ func kindOf(status int32) Kind {
 		return KindBusy
 	case capi.ErrABI:
 		return KindABI
+	case capi.ErrInterrupt:
+		return KindInterrupted
 	}
 	return KindRuntime
 }
@@ -80,18 +84,22 @@ func kindOf(status int32) Kind {
 // Error is the error type of every operation of this package.
 //
 // For KindHost, Unwrap returns the error the host function returned, so errors.Is and
-// errors.As see through the round trip Go -> Luau -> Go.
+// errors.As see through the round trip Go -> Luau -> Go. For KindInterrupted, Unwrap returns
+// the context's error when a context ended the run (context.Canceled or
+// context.DeadlineExceeded, see DoStringContext), and Interrupt tells the cause.
 type Error struct {
 	Kind      Kind
 	Message   string // the Luau error message (for KindHost: the host error's text)
 	Traceback string // the Luau call stack at the error, "" when unknown
 	cause     error
+	interrupt InterruptCause // KindInterrupted only
 }
 
 // Error returns the message.
 func (e *Error) Error() string { return e.Message }
 
-// Unwrap returns the original host error (KindHost), or nil.
+// Unwrap returns the original host error (KindHost), the context's error (KindInterrupted
+// by a context), or nil.
 func (e *Error) Unwrap() error { return e.cause }
 
 // Is reports whether target is an *Error with the same Kind and an empty Message, so that

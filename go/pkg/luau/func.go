@@ -237,6 +237,9 @@ func dispatch(stateID uint64, raw *capi.Call) int32 {
 	st.depth = d
 	c.raw, c.args = nil, nil
 	if err != nil {
+		if err == errYield { // CallContext.Yield: its values are the results
+			return capi.CBYield
+		}
 		raw.ResetResults()
 		raw.SetError(err.Error(), st.rememberHostErr(err))
 		return capi.CBError

@@ -7,6 +7,8 @@ package luau
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -42,7 +44,31 @@ type mxCase struct {
 	Steps       []mxStep       `json:"steps"`
 	Bounds      *mxBounds      `json:"bounds"`
 	Threads     *mxThreads     `json:"threads"`
+	Options     *mxOptions     `json:"options"`
 	Extra       map[string]any `json:"-"`
+}
+
+type mxOptions struct {
+	Sandbox        bool    `json:"sandbox"`
+	RunTimeoutMs   float64 `json:"run_timeout_ms"`
+	MemoryLimitKiB float64 `json:"memory_limit_kib"`
+}
+
+func (o *mxOptions) options() []Option {
+	if o == nil {
+		return nil
+	}
+	var opts []Option
+	if o.Sandbox {
+		opts = append(opts, WithSandbox())
+	}
+	if o.RunTimeoutMs > 0 {
+		opts = append(opts, WithRunTimeout(time.Duration(o.RunTimeoutMs*float64(time.Millisecond))))
+	}
+	if o.MemoryLimitKiB > 0 {
+		opts = append(opts, WithMemoryLimit(uint64(o.MemoryLimitKiB*1024)))
+	}
+	return opts
 }
 
 type mxStep struct {
@@ -60,12 +86,20 @@ type mxStep struct {
 	ExpectRegistry *int      `json:"expect_registry"`
 	Expect         *mxExpect `json:"expect"`
 	Repeat         int       `json:"repeat"`
+	Printed        *string   `json:"printed"`
+	Thread         *string   `json:"thread"`
+	Resume         *string   `json:"resume"`
+	Status         *string   `json:"status"`
+	DeadlineMs     float64   `json:"deadline_ms"`
+	CancelAfterMs  float64   `json:"cancel_after_ms"`
+	WithinMs       float64   `json:"within_ms"`
 }
 
 type mxExpect struct {
-	OK     *bool         `json:"ok"`
-	Values []any         `json:"values"`
-	Error  *mxErrorMatch `json:"error"`
+	OK      *bool         `json:"ok"`
+	Values  []any         `json:"values"`
+	Yielded []any         `json:"yielded"`
+	Error   *mxErrorMatch `json:"error"`
 }
 
 type mxErrorMatch struct {
@@ -98,14 +132,30 @@ type mxEnv struct {
 	mu        sync.Mutex
 	failures  map[*HostFailure]bool // every failure `fail` created, for host_identity
 	vec3Dtors int                   // Vec3 destructors run (typed catalogue: vec3_count)
+	opts      *mxOptions
+	printed   bytes.Buffer       // the capturing print sink
+	threads   map[string]*Thread // host-held threads by label
 }
 
-func newEnv(hostfns []string) (*mxEnv, error) {
-	s, err := New()
+// close closes the env's threads and its state.
+func (env *mxEnv) close() error {
+	for _, t := range env.threads {
+		t.Close()
+	}
+	return env.s.Close()
+}
+
+func newEnv(hostfns []string, o ...*mxOptions) (*mxEnv, error) {
+	var opts *mxOptions
+	if len(o) > 0 {
+		opts = o[0]
+	}
+	env := &mxEnv{failures: map[*HostFailure]bool{}, opts: opts, threads: map[string]*Thread{}}
+	s, err := New(append(opts.options(), WithPrint(&env.printed))...)
 	if err != nil {
 		return nil, err
 	}
-	env := &mxEnv{s: s, failures: map[*HostFailure]bool{}}
+	env.s = s
 	for _, name := range hostfns {
 		fn := env.catalogue(name)
 		if fn == nil {
@@ -129,7 +179,7 @@ func newEnv(hostfns []string) (*mxEnv, error) {
 
 var catalogueNames = []string{"hello", "noop", "nil_result", "add", "echo", "concat", "count_args",
 	"multi", "len", "repeat_str", "sum_table", "make_table", "fail", "panic", "call_back", "call_fn",
-	"counter", "sleep_us", "register_during_call", "unregister", "unregister_self"}
+	"counter", "sleep_us", "register_during_call", "unregister", "unregister_self", "yield_values"}
 
 func integral(c *CallContext, i int) (int, error) {
 	f, err := c.Number(i)
@@ -348,6 +398,14 @@ func (env *mxEnv) catalogue(name string) GoFunc {
 			c.PushString("unregistered")
 			return nil
 		}
+	case "yield_values":
+		return func(c *CallContext) error {
+			vals := make([]any, c.NArgs())
+			for i := range vals {
+				vals[i] = c.Ref(i + 1)
+			}
+			return c.Yield(vals...)
+		}
 	}
 	return nil
 }
@@ -448,6 +506,48 @@ type mxOutcome struct {
 	err      error
 	panicked bool
 	payload  any
+	resumed  bool // a resume step: yielded is meaningful
+	yielded  bool
+}
+
+// mxStopLatencies records the duration of every step with within_ms (reported by TestMatrix).
+var (
+	mxLatencyMu     sync.Mutex
+	mxStopLatencies []string
+)
+
+// stepContext is the context of a step with deadline_ms (Background otherwise).
+func stepContext(st mxStep) (context.Context, context.CancelFunc) {
+	if st.DeadlineMs > 0 {
+		return context.WithTimeout(context.Background(), time.Duration(st.DeadlineMs*float64(time.Millisecond)))
+	}
+	return context.Background(), func() {}
+}
+
+// canceller interrupts env's state from another goroutine after ms, retrying until a run
+// is going on; the returned func stops it and waits for it.
+func (env *mxEnv) canceller(ms float64) func() {
+	if ms <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-done:
+			return
+		case <-time.After(time.Duration(ms * float64(time.Millisecond))):
+		}
+		for !env.s.Interrupt() {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func capture(f func() ([]any, error)) (out mxOutcome) {
@@ -480,15 +580,91 @@ func (env *mxEnv) runSteps(steps []mxStep, path string) error {
 
 func (env *mxEnv) runStep(st mxStep, where string) error {
 	var out mxOutcome
+	ctx, cancel := stepContext(st)
+	defer cancel()
+	stopCanceller := env.canceller(st.CancelAfterMs)
+	start := time.Now()
 	switch {
 	case st.Run != nil:
-		out = capture(func() ([]any, error) { return env.s.DoString(*st.Run) })
+		out = capture(func() ([]any, error) {
+			if st.DeadlineMs > 0 {
+				return env.s.DoStringContext(ctx, *st.Run)
+			}
+			return env.s.DoString(*st.Run)
+		})
 	case st.Call != nil:
 		args, err := buildArgs(st.Args)
 		if err != nil {
+			stopCanceller()
 			return fmt.Errorf("step %s: %v", where, err)
 		}
-		out = capture(func() ([]any, error) { return env.s.Call(*st.Call, args...) })
+		out = capture(func() ([]any, error) {
+			if st.DeadlineMs > 0 {
+				return env.s.CallContext(ctx, *st.Call, args...)
+			}
+			return env.s.Call(*st.Call, args...)
+		})
+	case st.Printed != nil:
+		got := env.printed.String()
+		env.printed.Reset()
+		stopCanceller()
+		if got != *st.Printed {
+			return fmt.Errorf("step %s: printed %q, want %q", where, got, *st.Printed)
+		}
+		return nil
+	case st.Thread != nil:
+		label := *st.Thread
+		if st.As != nil {
+			label = *st.As
+		}
+		out = capture(func() ([]any, error) {
+			g, err := env.s.Global(*st.Thread)
+			if err != nil {
+				return nil, err
+			}
+			fn, ok := g.(*Function)
+			if !ok {
+				return nil, fmt.Errorf("global %q is a %s, not a function", *st.Thread, luauTypeName(g))
+			}
+			defer fn.Release()
+			t, err := env.s.NewThread(fn)
+			if err != nil {
+				return nil, err
+			}
+			if old := env.threads[label]; old != nil {
+				old.Close()
+			}
+			env.threads[label] = t
+			return nil, nil
+		})
+	case st.Resume != nil:
+		t := env.threads[*st.Resume]
+		if t == nil {
+			stopCanceller()
+			return fmt.Errorf("step %s: no thread %q", where, *st.Resume)
+		}
+		args, err := buildArgs(st.Args)
+		if err != nil {
+			stopCanceller()
+			return fmt.Errorf("step %s: %v", where, err)
+		}
+		var yielded bool
+		out = capture(func() (vals []any, err error) {
+			if st.DeadlineMs > 0 {
+				vals, yielded, err = t.ResumeContext(ctx, args...)
+			} else {
+				vals, yielded, err = t.Resume(args...)
+			}
+			return vals, err
+		})
+		out.resumed, out.yielded = true, yielded
+	case st.Status != nil:
+		t := env.threads[*st.Status]
+		if t == nil {
+			stopCanceller()
+			return fmt.Errorf("step %s: no thread %q", where, *st.Status)
+		}
+		out = mxOutcome{values: []any{t.Status().String()}}
 	case st.Register != nil:
 		fn := env.catalogue(*st.Register)
 		reg := env.typedCatalogue(*st.Register)
@@ -515,12 +691,12 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 			return err
 		}
 	case st.FreshState != nil:
-		fresh, err := newEnv(st.HostFns)
+		fresh, err := newEnv(st.HostFns, env.opts)
 		if err != nil {
 			return fmt.Errorf("step %s: fresh state: %v", where, err)
 		}
 		err = fresh.runSteps(st.FreshState, where)
-		if cerr := fresh.s.Close(); err == nil && cerr != nil {
+		if cerr := fresh.close(); err == nil && cerr != nil {
 			err = fmt.Errorf("step %s: close: %v", where, cerr)
 		}
 		if err != nil {
@@ -532,8 +708,11 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 		}
 		return nil
 	default:
+		stopCanceller()
 		return fmt.Errorf("step %s: no action", where)
 	}
+	elapsed := time.Since(start)
+	stopCanceller()
 	for _, v := range out.values {
 		if f, ok := v.(*Function); ok {
 			defer f.Release()
@@ -541,6 +720,19 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 	}
 	if err := env.check(out, st.Expect); err != nil {
 		return fmt.Errorf("step %s: %v", where, err)
+	}
+	if st.DeadlineMs > 0 && st.Expect != nil && st.Expect.Error != nil && st.Expect.Error.Kind == "interrupted" &&
+		!errors.Is(out.err, context.DeadlineExceeded) {
+		return fmt.Errorf("step %s: errors.Is(err, context.DeadlineExceeded) is false for %s", where, describe(out))
+	}
+	if st.WithinMs > 0 {
+		ms := float64(elapsed) / float64(time.Millisecond)
+		mxLatencyMu.Lock()
+		mxStopLatencies = append(mxStopLatencies, fmt.Sprintf("%s: %.1f ms (bound %.0f ms)", where, ms, st.WithinMs))
+		mxLatencyMu.Unlock()
+		if ms > st.WithinMs {
+			return fmt.Errorf("step %s: took %.1f ms, bound %.0f ms", where, ms, st.WithinMs)
+		}
 	}
 	return nil
 }
@@ -613,6 +805,18 @@ func short(s string) string {
 }
 
 func (env *mxEnv) check(out mxOutcome, exp *mxExpect) error {
+	if exp != nil && exp.Yielded != nil {
+		if out.panicked || out.err != nil {
+			return fmt.Errorf("want yielded values, got %s", describe(out))
+		}
+		if !out.resumed || !out.yielded {
+			return fmt.Errorf("want a yield, got a return of %s", describe(out))
+		}
+		return env.check(mxOutcome{values: out.values}, &mxExpect{Values: exp.Yielded})
+	}
+	if out.resumed && out.yielded && exp != nil && exp.Values != nil {
+		return fmt.Errorf("want a return, got a yield of %s", describe(out))
+	}
 	if exp == nil || exp.Error == nil && exp.Values == nil {
 		if out.panicked || out.err != nil {
 			return fmt.Errorf("want success, got %s", describe(out))
@@ -762,12 +966,12 @@ func (c *mxCase) steps() []mxStep {
 }
 
 func runSingle(c *mxCase) error {
-	env, err := newEnv(c.HostFns)
+	env, err := newEnv(c.HostFns, c.Options)
 	if err != nil {
 		return err
 	}
 	err = env.runSteps(c.steps(), "steps")
-	if cerr := env.s.Close(); err == nil && cerr != nil {
+	if cerr := env.close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close: %v", cerr)
 	}
 	return err
@@ -791,11 +995,11 @@ func settle() {
 }
 
 func runMemory(c *mxCase) error {
-	env, err := newEnv(c.HostFns)
+	env, err := newEnv(c.HostFns, c.Options)
 	if err != nil {
 		return err
 	}
-	defer env.s.Close()
+	defer env.close()
 	if err := env.runSteps(c.steps(), "warm-up"); err != nil {
 		return err
 	}
@@ -1008,6 +1212,12 @@ func TestMatrix(t *testing.T) {
 				id := g.Group + "/" + c.Name
 				t.Run(c.Name, func(t *testing.T) {
 					err := runCase(c)
+					mxLatencyMu.Lock()
+					for _, l := range mxStopLatencies {
+						t.Logf("duration of %s", l)
+					}
+					mxStopLatencies = nil
+					mxLatencyMu.Unlock()
 					reason, listed := xfail[id]
 					switch {
 					case err != nil && listed:

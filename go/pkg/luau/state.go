@@ -40,6 +40,7 @@ type state struct {
 	hostErrsUsed bool
 	refs         map[int32]struct{} // live Function references
 	ud           *udState           // host userdata (userdata.go); nil until RegisterType
+	ctl          control            // containment.go: sandbox, stop handle, print
 }
 
 const hostErrSlots = 64
@@ -57,6 +58,7 @@ type Option func(*options)
 type options struct {
 	memoryLimit uint64
 	noLibs      bool
+	ctl         controlOptions // containment.go
 }
 
 // WithMemoryLimit limits the Luau heap of the state to n bytes (0: no limit). Going over
@@ -67,8 +69,9 @@ func WithMemoryLimit(n uint64) Option { return func(o *options) { o.memoryLimit 
 func WithoutStdlib() Option { return func(o *options) { o.noLibs = true } }
 
 // New creates a State. It checks that the linked native library has the ABI this package
-// was built for (kind KindABI otherwise). The standard libraries are opened, except print:
-// the library never writes to the process's stdout.
+// was built for (kind KindABI otherwise). The standard libraries are opened; print writes
+// to the WithPrint writer and by default discards: the library never writes to the
+// process's stdout.
 func New(opts ...Option) (*State, error) {
 	var o options
 	for _, opt := range opts {
@@ -83,6 +86,7 @@ func New(opts ...Option) (*State, error) {
 		return nil, newError(kindOf(status), "luau: cannot create state (status %d)", status)
 	}
 	st := &state{id: id, c: c, funcs: make(map[string]uint64)}
+	st.initControl(&o)
 	// The C memory behind OnOwnerThread outlives Close: another goroutine may still test it.
 	runtime.SetFinalizer(st, func(st *state) { st.c.Free() })
 	s := &State{st: st}
@@ -193,6 +197,14 @@ func (st *state) errorFrom(status int32) *Error {
 	e := &Error{Kind: kindOf(status), Message: ce.Message, Traceback: ce.Traceback}
 	if status == capi.ErrHost && ce.Token != 0 {
 		e.cause = st.hostErr(ce.Token)
+		if e.cause != nil {
+			// The host's own text, also when a C function re-raised it with a position
+			// prefix (coroutine.wrap).
+			e.Message = e.cause.Error()
+		}
+	}
+	if status == capi.ErrInterrupt {
+		e.interrupt = InterruptCause(ce.Token)
 	}
 	if e.Message == "" {
 		e.Message = "luau: " + e.Kind.String() + " error"
@@ -249,6 +261,7 @@ func (st *state) close() error {
 	st.funcs = nil
 	st.ctxs = nil
 	st.refs = nil
+	st.closeControl()
 	dtors := st.udClose()
 	st.closed.Store(true)
 	st.busy.Store(0)
@@ -271,6 +284,7 @@ func (st *state) abandon() error {
 		registry.remove(id)
 	}
 	st.funcs, st.ctxs, st.refs = nil, nil, nil
+	st.closeControl()     // Go side and the reference-counted handle only
 	dtors := st.udClose() // Go side only: no C call
 	st.closed.Store(true)
 	st.busy.Store(0)
@@ -289,6 +303,9 @@ func (s *State) DoString(src string) ([]any, error) {
 		return nil, err
 	}
 	defer st.leave(outer)
+	if e := st.prerun(); e != nil {
+		return nil, e
+	}
 	base := st.c.GetTop()
 	nres, nread, rc := st.c.DoString(src, "")
 	if rc != capi.OK {
@@ -333,6 +350,9 @@ func (s *State) LoadBytecode(chunkname string, bytecode []byte) (*Function, erro
 		return nil, err
 	}
 	defer st.leave(outer)
+	if e := st.prerun(); e != nil {
+		return nil, e
+	}
 	base, lerr := st.load(chunkname, bytecode)
 	if lerr != nil {
 		return nil, lerr
@@ -363,6 +383,9 @@ func (s *State) DoBytecode(chunkname string, bytecode []byte) ([]any, error) {
 		return nil, err
 	}
 	defer st.leave(outer)
+	if e := st.prerun(); e != nil {
+		return nil, e
+	}
 	base, lerr := st.load(chunkname, bytecode)
 	if lerr != nil {
 		return nil, lerr
@@ -385,6 +408,9 @@ func (s *State) Call(name string, args ...any) ([]any, error) {
 		return nil, err
 	}
 	defer st.leave(outer)
+	if e := st.prerun(); e != nil {
+		return nil, e
+	}
 	return st.callGlobal(name, args)
 }
 
@@ -478,5 +504,6 @@ func (s *State) SetMemoryLimit(n uint64) error {
 	}
 	defer st.leave(outer)
 	st.c.SetMemoryLimit(n)
+	st.ctl.memLimit = n
 	return nil
 }

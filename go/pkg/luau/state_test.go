@@ -379,9 +379,13 @@ func TestNoStdlib(t *testing.T) {
 	s := newState(t, WithoutStdlib())
 	_, err := s.DoString("return string.rep('x', 2)")
 	wantKind(t, err, KindRuntime)
+	// print is never silently absent: a state without WithPrint has one that discards.
 	std := newState(t)
-	if v, _ := std.Global("print"); v != nil {
-		t.Fatalf("print is available: %v", v)
+	if v, _ := std.Global("print"); v == nil {
+		t.Fatal("print is missing")
+	}
+	if _, err := std.DoString("print('discarded')"); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -401,6 +401,16 @@ func (st *state) tableAt(idx, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, newError(KindConversion, "luau: table nesting deeper than %d (a cycle?)", maxDepth)
 	}
+	if st.convBegin() { // bounds.go: shared tables convert once, bytes are bounded
+		defer st.convEnd()
+	}
+	p, prev, done, cerr := st.tableStart(idx)
+	if done {
+		if cerr != nil {
+			return nil, cerr
+		}
+		return prev, nil
+	}
 	m := make(map[any]any)
 	top := st.c.GetTop()
 	defer st.c.SetTop(top)
@@ -413,6 +423,7 @@ func (st *state) tableAt(idx, depth int) (any, error) {
 			return nil, st.errorFrom(rc)
 		}
 		if !more {
+			st.tableDone(p, m)
 			return m, nil
 		}
 		if !st.c.Reserve(2, 0) || st.c.ReadVals(top+1, 2) != capi.OK {
@@ -420,6 +431,9 @@ func (st *state) tableAt(idx, depth int) (any, error) {
 		}
 		kv := st.c.Vals(2)
 		kc, vc := kv[0], kv[1]
+		if err := st.chargeEntry(&kc, &vc); err != nil {
+			return nil, err
+		}
 		k, err := st.valueFrom(kc, depth)
 		if err != nil {
 			return nil, err
@@ -452,6 +466,12 @@ func (st *state) takeResults(first, nres, nread, restore int) ([]any, error) {
 		}
 	}
 	vals := st.c.Vals(nres)
+	if st.convBegin() { // bounds.go
+		defer st.convEnd()
+	}
+	if err := st.chargeResults(vals); err != nil {
+		return nil, err
+	}
 	out := make([]any, nres)
 	var rich []int
 	for i := range vals {
