@@ -143,7 +143,9 @@ pub enum Error {
     /// A host function's error that escaped the script unhandled.
     #[non_exhaustive]
     Host {
-        /// The message the script saw (the host error's text).
+        /// The host error's own text when the original is known (what the script saw may
+        /// carry a position prefix, e.g. from `coroutine.wrap`), else the message the script
+        /// saw.
         message: String,
         /// The Luau call stack at the error.
         traceback: String,

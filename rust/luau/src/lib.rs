@@ -137,6 +137,29 @@
 //! - Host functions live in one process-wide registry (id -> state, function); a script that
 //!   kept a function whose registration is gone gets `function '<name>' is not registered`.
 //!
+//! # Untrusted scripts
+//!
+//! [`StateOptions::untrusted`] bundles the containment features (see [`containment`]): Luau's
+//! sandbox (read-only libraries, host functions and types; each run its own globals), a memory
+//! limit that also bounds converting results to Rust, a run timeout, and `print` discarded
+//! unless [`State::set_print`] installs a sink. A stopped run is [`Error::Interrupted`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use luau::{ErrorKind, InterruptCause, State, StateOptions};
+//!
+//! let state = State::with_options(StateOptions::untrusted().run_timeout(Duration::from_millis(50)))?;
+//! let err = state.do_string("while true do pcall(function() while true do end end) end").unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Interrupted);
+//! assert_eq!(err.interrupt_cause(), Some(InterruptCause::Deadline));
+//! assert!(state.do_string("string.rep = nil").unwrap_err().message().contains("readonly"));
+//! assert_eq!(state.do_string("return 'still usable'")?, ["still usable".into()]);
+//! # Ok::<(), luau::Error>(())
+//! ```
+//!
+//! Luau threads (coroutines) are host values too ([`State::create_thread`], [`Thread`]), and
+//! host functions can yield ([`CallContext::yield_values`]); see [`thread`].
+//!
 //! # Threads
 //!
 //! A [`State`] is neither `Send` nor `Sync`; each thread creates its own. Host functions
@@ -173,7 +196,7 @@ mod load;
 mod macros;
 mod registry;
 mod state;
-mod thread;
+pub mod thread;
 pub mod typed;
 pub mod userdata;
 mod value;

@@ -506,8 +506,14 @@ impl Shared {
                     .map(|(_, err)| Arc::clone(err))
             })
             .flatten();
+        // The message is the host error's own text: what the script saw may carry more (a
+        // coroutine.wrap in between prefixes its position, as Luau's auxwrap does).
+        let message = match &source {
+            Some(err) => err.to_string(),
+            None => raw.message,
+        };
         Error::Host {
-            message: raw.message,
+            message,
             traceback: raw.traceback,
             source,
         }

@@ -76,6 +76,7 @@ impl fmt::Display for ThreadStatus {
 
 /// What one [`Thread::resume`] ended with.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ThreadResult {
     /// The thread yielded these values (`coroutine.yield` or a yielding host function); it is
     /// suspended and can be resumed.

@@ -10,7 +10,7 @@
 //! (as SCHEMA.md documents).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::error::Error as StdError;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use luau::{
-    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, UserDataRef, Value, ValueRef,
-    Variadic,
+    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, StateOptions, Thread,
+    ThreadResult, UserDataRef, Value, ValueRef, Variadic,
 };
 use serde_json::Value as Json;
 
@@ -80,6 +80,7 @@ const CATALOGUE: &[&str] = &[
     "register_during_call",
     "unregister",
     "unregister_self",
+    "yield_values",
 ];
 
 /// `n` as an integral count (`multi`, `make_table`, `repeat_str`).
@@ -184,6 +185,12 @@ fn catalogue(name: &str, counter: &Rc<Cell<f64>>) -> Option<HostFn> {
         "unregister_self" => Box::new(|ctx| {
             ctx.unregister_func(ctx.name_bytes())?;
             ctx.push("unregistered")
+        }),
+        "yield_values" => Box::new(|ctx| {
+            for i in 0..ctx.len() {
+                ctx.push_arg(i)?;
+            }
+            ctx.yield_results()
         }),
         _ => return None,
     };
@@ -404,6 +411,7 @@ struct Case {
     id: String,
     category: String,
     hostfns: Vec<String>,
+    options: Option<Json>,
     steps: Vec<Json>,
     bounds: Option<(f64, f64)>,
     threads: Option<(usize, usize)>,
@@ -471,6 +479,7 @@ fn load_cases(dir: &Path) -> Result<Vec<Case>, String> {
                 id: format!("{group}/{name}"),
                 category: c["category"].as_str().unwrap_or("functional").to_owned(),
                 hostfns: strings(c.get("hostfns")),
+                options: c.get("options").cloned(),
                 steps,
                 bounds,
                 threads,
@@ -507,18 +516,54 @@ struct Session {
     key: RegistryKey,
     counter: Rc<Cell<f64>>,
     vec3_drops: Rc<Cell<f64>>,
+    /// Everything the state's scripts printed since the last `printed` step.
+    printed: Rc<RefCell<Vec<u8>>>,
+}
+
+/// The case's `options` (SCHEMA.md): sandbox, run_timeout_ms, memory_limit_kib.
+fn state_options(options: Option<&Json>) -> Result<StateOptions, String> {
+    let mut opts = StateOptions::new();
+    let Some(o) = options else {
+        return Ok(opts);
+    };
+    for (key, v) in o.as_object().ok_or("options: not an object")? {
+        opts = match key.as_str() {
+            "sandbox" => opts.sandbox(v.as_bool().ok_or("options.sandbox: not a boolean")?),
+            "run_timeout_ms" => opts.run_timeout(Duration::from_millis(
+                v.as_u64().ok_or("options.run_timeout_ms: not a count")?,
+            )),
+            "memory_limit_kib" => opts.memory_limit(
+                v.as_u64().ok_or("options.memory_limit_kib: not a count")? as usize * 1024,
+            ),
+            other => return Err(format!("unknown option {other:?}")),
+        };
+    }
+    Ok(opts)
 }
 
 impl Session {
     fn open(hostfns: &[String], tracker: &Tracker) -> Result<Session, String> {
-        let state = State::new().map_err(|e| format!("State::new: {e}"))?;
+        Session::open_with(hostfns, None, tracker)
+    }
+
+    fn open_with(
+        hostfns: &[String],
+        options: Option<&Json>,
+        tracker: &Tracker,
+    ) -> Result<Session, String> {
+        let state =
+            State::with_options(state_options(options)?).map_err(|e| format!("State::new: {e}"))?;
         let key = state.registry_key();
         tracker.lock().unwrap().push(key);
+        let printed = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&printed);
+        state.set_print(move |line| sink.borrow_mut().extend_from_slice(line));
         let session = Session {
             state: Some(state),
             key,
             counter: Rc::new(Cell::new(0.0)),
             vec3_drops: Rc::new(Cell::new(0.0)),
+            printed,
         };
         for name in hostfns {
             session
@@ -548,6 +593,7 @@ impl Session {
 /// What one step did.
 enum Outcome {
     Values(Vec<Value>),
+    Yielded(Vec<Value>),
     Done,
     Failed(Error),
     Closed,
@@ -558,6 +604,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Values(v) => write!(f, "values {v:?}"),
+            Outcome::Yielded(v) => write!(f, "yielded {v:?}"),
             Outcome::Done => f.write_str("ok"),
             Outcome::Failed(e) => write!(f, "error kind {} message {:?}", e.kind(), e.message()),
             Outcome::Closed => f.write_str("error kind closed"),
@@ -641,10 +688,19 @@ fn check(expect: Option<&Json>, outcome: &Outcome) -> Result<(), String> {
     let fail = |what: &str| Err(format!("expected {what}, got {outcome}"));
     let Some(expect) = expect else {
         return match outcome {
-            Outcome::Values(_) | Outcome::Done => Ok(()),
+            Outcome::Values(_) | Outcome::Yielded(_) | Outcome::Done => Ok(()),
             _ => fail("success"),
         };
     };
+    if let Some(values) = expect.get("yielded").and_then(Json::as_array) {
+        let Outcome::Yielded(got) = outcome else {
+            return fail(&format!("yielded {values:?}"));
+        };
+        if got.len() != values.len() || !values.iter().zip(got).all(|(e, g)| value_matches(e, g)) {
+            return fail(&format!("yielded {}", Json::Array(values.clone())));
+        }
+        return Ok(());
+    }
     if let Some(values) = expect.get("values").and_then(Json::as_array) {
         let Outcome::Values(got) = outcome else {
             return fail(&format!("values {values:?}"));
@@ -700,8 +756,23 @@ fn panic_payload_text(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// The host-held threads of a step list (`thread` steps name them), borrowing the state.
+type Threads<'s> = HashMap<String, Thread<'s>>;
+
+fn is_thread_step(step: &Json) -> bool {
+    ["thread", "resume", "status"]
+        .iter()
+        .any(|k| step.get(k).is_some())
+}
+
 /// Runs `steps` on `session`, checking each expectation.
 fn run_steps(session: &mut Session, steps: &[Json], tracker: &Tracker) -> Result<(), String> {
+    if steps.iter().any(is_thread_step) {
+        // Threads borrow the state (they cannot outlive it): such a list runs on a shared
+        // borrow of the session, with no `close` step.
+        let mut threads = Threads::new();
+        return run_steps_with(session, &mut threads, steps, tracker);
+    }
     for (i, step) in steps.iter().enumerate() {
         let repeat = step.get("repeat").and_then(Json::as_u64).unwrap_or(1);
         for r in 0..repeat {
@@ -714,8 +785,95 @@ fn run_steps(session: &mut Session, steps: &[Json], tracker: &Tracker) -> Result
     Ok(())
 }
 
+/// `run_steps` for a list with host-held threads.
+fn run_steps_with<'s>(
+    session: &'s Session,
+    threads: &mut Threads<'s>,
+    steps: &[Json],
+    tracker: &Tracker,
+) -> Result<(), String> {
+    for (i, step) in steps.iter().enumerate() {
+        let repeat = step.get("repeat").and_then(Json::as_u64).unwrap_or(1);
+        for r in 0..repeat {
+            let at = |e: String| format!("step {} ({r} of {repeat}): {e}", i + 1);
+            let outcome = if let Some(inner) = step.get("steps") {
+                let inner = inner.as_array().ok_or("steps: not a list")?;
+                run_steps_with(session, threads, inner, tracker).map_err(at)?;
+                Outcome::Done
+            } else if step.get("close").is_some() {
+                return Err(at(
+                    "a close step among host-held threads (the runner keeps threads borrowed)"
+                        .into(),
+                ));
+            } else {
+                perform_shared(session, Some(threads), step, tracker).map_err(at)?
+            };
+            check(step.get("expect"), &outcome).map_err(at)?;
+        }
+    }
+    Ok(())
+}
+
 /// Performs one step. `Err` is a failure inside a nested block or a malformed step.
 fn perform(session: &mut Session, step: &Json, tracker: &Tracker) -> Result<Outcome, String> {
+    if let Some(inner) = step.get("steps") {
+        run_steps(
+            session,
+            inner.as_array().ok_or("steps: not a list")?,
+            tracker,
+        )?;
+        return Ok(Outcome::Done);
+    }
+    if step.get("close").is_some() {
+        session.state = None;
+        return Ok(Outcome::Done);
+    }
+    perform_shared(session, None, step, tracker)
+}
+
+/// Another thread's stop request `after` the step began (`cancel_after_ms`), retried until a
+/// run is going on or the step is over.
+struct Canceller {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Canceller {
+    fn start(handle: luau::InterruptHandle, after: Duration) -> Canceller {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(after);
+            while !flag.load(Ordering::Acquire) && !handle.interrupt() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        });
+        Canceller { done, thread }
+    }
+
+    fn finish(self) {
+        self.done.store(true, Ordering::Release);
+        let _ = self.thread.join();
+    }
+}
+
+fn json_args(step: &Json) -> Result<Vec<Value>, String> {
+    Ok(step
+        .get("args")
+        .and_then(Json::as_array)
+        .map(|a| a.iter().map(json_to_value).collect::<Result<Vec<_>, _>>())
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Performs a step that does not need the session mutably (all but `close` and blocks that
+/// may contain one).
+fn perform_shared<'s>(
+    session: &'s Session,
+    mut threads: Option<&mut Threads<'s>>,
+    step: &Json,
+    tracker: &Tracker,
+) -> Result<Outcome, String> {
     if let Some(n) = step.get("expect_registry") {
         let want = n.as_u64().ok_or("expect_registry: not a number")? as usize;
         let got = luau::registry_len_for(session.key);
@@ -727,14 +885,6 @@ fn perform(session: &mut Session, step: &Json, tracker: &Tracker) -> Result<Outc
             ))
         };
     }
-    if let Some(inner) = step.get("steps") {
-        run_steps(
-            session,
-            inner.as_array().ok_or("steps: not a list")?,
-            tracker,
-        )?;
-        return Ok(Outcome::Done);
-    }
     if let Some(inner) = step.get("fresh_state") {
         let mut fresh = Session::open(&strings(step.get("hostfns")), tracker)?;
         run_steps(
@@ -745,13 +895,32 @@ fn perform(session: &mut Session, step: &Json, tracker: &Tracker) -> Result<Outc
         drop(fresh);
         return Ok(Outcome::Done);
     }
-    if step.get("close").is_some() {
-        session.state = None;
-        return Ok(Outcome::Done);
-    }
-    let Some(state) = &session.state else {
+    let Some(state) = session.state.as_ref() else {
         return Ok(Outcome::Closed);
     };
+    if let Some(want) = step.get("printed") {
+        let want = want.as_str().ok_or("printed: not a string")?;
+        let got = std::mem::take(&mut *session.printed.borrow_mut());
+        return if got == want.as_bytes() {
+            Ok(Outcome::Done)
+        } else {
+            Err(format!(
+                "expected the scripts to print {want:?}, they printed {:?}",
+                String::from_utf8_lossy(&got)
+            ))
+        };
+    }
+    // Timing modifiers of run / call / resume steps.
+    let deadline = step.get("deadline_ms").and_then(Json::as_u64);
+    let within = step.get("within_ms").and_then(Json::as_u64);
+    let cancel = step
+        .get("cancel_after_ms")
+        .and_then(Json::as_u64)
+        .map(|ms| Canceller::start(state.interrupt_handle(), Duration::from_millis(ms)));
+    let start = Instant::now();
+    if let Some(ms) = deadline {
+        state.set_deadline(Some(start + Duration::from_millis(ms)));
+    }
     // Everything below may run host functions: a resumed panic is an outcome.
     let run = AssertUnwindSafe(|| -> Result<Outcome, String> {
         if let Some(src) = step.get("run") {
@@ -760,12 +929,7 @@ fn perform(session: &mut Session, step: &Json, tracker: &Tracker) -> Result<Outc
         }
         if let Some(name) = step.get("call") {
             let name = name.as_str().ok_or("call: not a string")?;
-            let args = step
-                .get("args")
-                .and_then(Json::as_array)
-                .map(|a| a.iter().map(json_to_value).collect::<Result<Vec<_>, _>>())
-                .transpose()?
-                .unwrap_or_default();
+            let args = json_args(step)?;
             return Ok(result_outcome(state.call(name, &args), Outcome::Values));
         }
         if let Some(name) = step.get("register") {
@@ -784,19 +948,79 @@ fn perform(session: &mut Session, step: &Json, tracker: &Tracker) -> Result<Outc
         if step.get("gc").is_some() {
             return Ok(result_outcome(state.gc_collect(), |()| Outcome::Done));
         }
+        if is_thread_step(step) {
+            let threads = threads
+                .as_deref_mut()
+                .ok_or("thread steps inside nested blocks are not supported")?;
+            return thread_step(state, threads, step);
+        }
         Err(format!("unknown step {step}"))
     });
-    match catch_unwind(run) {
+    let outcome = match catch_unwind(run) {
         Ok(outcome) => outcome,
         Err(payload) => {
             EXPECTED_PANIC.with(|p| p.set(false));
             Ok(Outcome::Panicked(panic_payload_text(&*payload)))
         }
+    };
+    let took = start.elapsed();
+    if deadline.is_some() {
+        state.set_deadline(None);
     }
+    if let Some(c) = cancel {
+        c.finish();
+    }
+    if let Some(ms) = within {
+        if took > Duration::from_millis(ms) {
+            return Err(format!("the step took {took:?}, more than {ms} ms"));
+        }
+    }
+    outcome
+}
+
+/// `thread`, `resume` and `status` steps.
+fn thread_step<'s>(
+    state: &'s State,
+    threads: &mut Threads<'s>,
+    step: &Json,
+) -> Result<Outcome, String> {
+    if let Some(name) = step.get("thread") {
+        let name = name.as_str().ok_or("thread: not a string")?;
+        let label = step.get("as").and_then(Json::as_str).unwrap_or(name);
+        let created = state
+            .get_function(name)
+            .and_then(|f| state.create_thread(&f));
+        return Ok(match created {
+            Ok(t) => {
+                threads.insert(label.to_owned(), t);
+                Outcome::Done
+            }
+            Err(e) => Outcome::Failed(e),
+        });
+    }
+    if let Some(label) = step.get("resume") {
+        let label = label.as_str().ok_or("resume: not a string")?;
+        let t = threads
+            .get(label)
+            .ok_or_else(|| format!("no thread {label:?}"))?;
+        return Ok(match t.resume(&json_args(step)?) {
+            Ok(ThreadResult::Yielded(v)) => Outcome::Yielded(v),
+            Ok(r) => Outcome::Values(r.into_values()),
+            Err(e) => Outcome::Failed(e),
+        });
+    }
+    if let Some(label) = step.get("status") {
+        let label = label.as_str().ok_or("status: not a string")?;
+        let t = threads
+            .get(label)
+            .ok_or_else(|| format!("no thread {label:?}"))?;
+        return Ok(Outcome::Values(vec![Value::from(t.status().as_str())]));
+    }
+    Err(format!("unknown thread step {step}"))
 }
 
 fn run_on_fresh_state(case: &Case, tracker: &Tracker) -> Result<(), String> {
-    let mut session = Session::open(&case.hostfns, tracker)?;
+    let mut session = Session::open_with(&case.hostfns, case.options.as_ref(), tracker)?;
     run_steps(&mut session, &case.steps, tracker)
 }
 
@@ -813,7 +1037,7 @@ fn run_memory_case(
     (heap_kib, rss_mib): (f64, f64),
     tracker: &Tracker,
 ) -> Result<(), String> {
-    let mut session = Session::open(&case.hostfns, tracker)?;
+    let mut session = Session::open_with(&case.hostfns, case.options.as_ref(), tracker)?;
     let measure = |session: &Session| -> Result<(f64, f64), String> {
         let heap = match &session.state {
             Some(state) => {
