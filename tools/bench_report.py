@@ -119,6 +119,9 @@ def merge_repeats(records):
         if out.get("bytes_per_op") is None and any(r.get("bytes_per_op") is not None for r in rs):
             out["bytes_per_op"] = next(r["bytes_per_op"] for r in rs if r.get("bytes_per_op") is not None)
         out.update(ns_per_op=mid, ns_min=min(samples), ns_max=max(samples), samples=samples)
+        cpu = [r["metrics"]["cpu-ns/op"] for r in rs if "cpu-ns/op" in (r.get("metrics") or {})]
+        if len(cpu) == len(rs):
+            out.update(cpu_ns_per_op=median(cpu), cpu_min=min(cpu), cpu_max=max(cpu), cpu_samples=cpu)
         merged.append(out)
     return merged
 
@@ -127,20 +130,31 @@ def index(records):
     return {(r["language"], r["benchmark"], r["impl"]): r for r in records}
 
 
-def ratio_stats(by_key, language, benchmark, impl, base_impl):
-    """(median, min, max) of impl / base_impl, or None. Paired by repetition when both have
-    the same number of samples; otherwise median / median, spread from the extremes."""
-    a = by_key.get((language, benchmark, impl))
-    b = by_key.get((language, benchmark, base_impl))
-    if not a or not b or not b["ns_per_op"]:
+def samples_of(record, clock):
+    """A record's per-repetition times: wall ns/op, or (clock "cpu") process CPU ns/op."""
+    if clock == "cpu":
+        return record.get("cpu_samples")
+    return record.get("samples") or [record["ns_per_op"]]
+
+
+def ratio_of_samples(sa, sb):
+    """(median, min, max) of sa / sb: paired by repetition when the counts match; otherwise
+    median / median with the spread from the extremes."""
+    if not sa or not sb or not all(sb):
         return None
-    sa, sb = a.get("samples") or [a["ns_per_op"]], b.get("samples") or [b["ns_per_op"]]
-    if len(sa) == len(sb) and all(sb):
+    if len(sa) == len(sb):
         paired = [x / y for x, y in zip(sa, sb)]
         return median(paired), min(paired), max(paired)
-    lo = min(sa) / max(sb) if max(sb) else None
-    hi = max(sa) / min(sb) if min(sb) else None
-    return a["ns_per_op"] / b["ns_per_op"], lo, hi
+    return median(sa) / median(sb), min(sa) / max(sb), max(sa) / min(sb)
+
+
+def ratio_stats(by_key, language, benchmark, impl, base_impl, clock="wall"):
+    """(median, min, max) of impl / base_impl, or None (see ratio_of_samples)."""
+    a = by_key.get((language, benchmark, impl))
+    b = by_key.get((language, benchmark, base_impl))
+    if not a or not b:
+        return None
+    return ratio_of_samples(samples_of(a, clock), samples_of(b, clock))
 
 
 def ratio(by_key, language, benchmark, impl, base_impl):
@@ -163,19 +177,25 @@ def all_ratios(records, by_key):
                 continue
             s = ratio_stats(by_key, lang, bench, impl, base)
             if s:
-                out.append({"language": lang, "benchmark": bench, "impl": impl, "base": base,
-                            "ratio": s[0], "min": s[1], "max": s[2]})
+                x = {"language": lang, "benchmark": bench, "impl": impl, "base": base,
+                     "ratio": s[0], "min": s[1], "max": s[2]}
+                c = ratio_stats(by_key, lang, bench, impl, base, clock="cpu")
+                if c:
+                    x["cpu"] = {"ratio": c[0], "min": c[1], "max": c[2]}
+                out.append(x)
     return out
 
 
 def evaluate_targets(by_key):
     results = []
     for language, bench, what, limit, text in TARGETS:
-        stats = None
+        stats = cpu = None
         if what in FLOORS:
             stats = ratio_stats(by_key, language, bench, "project", what)
+            cpu = ratio_stats(by_key, language, bench, "project", what, clock="cpu")
         elif what == "peer":
             stats = ratio_stats(by_key, language, bench, "project", PEERS[language][0])
+            cpu = ratio_stats(by_key, language, bench, "project", PEERS[language][0], clock="cpu")
         elif what == "ns":
             r = by_key.get((language, bench, "project"))
             stats = (r["ns_per_op"], r.get("ns_min", r["ns_per_op"]), r.get("ns_max", r["ns_per_op"])) if r else None
@@ -199,21 +219,21 @@ def evaluate_targets(by_key):
             status = "met" if value <= limit else "MISSED"
             if lo is not None and hi is not None and lo <= limit < hi:
                 status += " (within spread)"
-        results.append({"language": language, "benchmark": bench, "target": text, "limit": limit,
-                        "value": value, "min": lo, "max": hi, "status": status})
+        result = {"language": language, "benchmark": bench, "target": text, "limit": limit,
+                  "value": value, "min": lo, "max": hi, "status": status}
+        if cpu:
+            result["cpu"] = {"value": cpu[0], "min": cpu[1], "max": cpu[2],
+                             "status": "met" if cpu[0] <= limit else "MISSED"}
+        results.append(result)
     return results
 
 
-def ratio_between(by_key, language, bench, base_bench):
+def ratio_between(by_key, language, bench, base_bench, clock="wall"):
     a = by_key.get((language, bench, "project"))
     b = by_key.get((language, base_bench, "project"))
-    if not a or not b or not b["ns_per_op"]:
+    if not a or not b:
         return None
-    sa, sb = a.get("samples") or [a["ns_per_op"]], b.get("samples") or [b["ns_per_op"]]
-    if len(sa) == len(sb) and all(sb):
-        paired = [x / y for x, y in zip(sa, sb)]
-        return median(paired), min(paired), max(paired)
-    return a["ns_per_op"] / b["ns_per_op"], min(sa) / max(sb), max(sa) / min(sb)
+    return ratio_of_samples(samples_of(a, clock), samples_of(b, clock))
 
 
 def fmt(x, digits=2):
@@ -224,13 +244,19 @@ def fmt(x, digits=2):
     return f"{x:.{digits}f}"
 
 
-def fmt_ns(r):
+def fmt_ns(r, clock="wall"):
     """Median ns/op with its min-max."""
     if not r:
         return "–"
-    text = fmt(r["ns_per_op"], 1)
-    if "ns_min" in r and len(r.get("samples", [])) > 1:
-        text += f" ({fmt(r['ns_min'], 1)}–{fmt(r['ns_max'], 1)})"
+    if clock == "cpu":
+        if "cpu_ns_per_op" not in r:
+            return "–"
+        value, lo, hi, n = r["cpu_ns_per_op"], r["cpu_min"], r["cpu_max"], len(r["cpu_samples"])
+    else:
+        value, lo, hi, n = r["ns_per_op"], r.get("ns_min"), r.get("ns_max"), len(r.get("samples", []))
+    text = fmt(value, 1)
+    if lo is not None and n > 1:
+        text += f" ({fmt(lo, 1)}–{fmt(hi, 1)})"
     return text
 
 
@@ -247,23 +273,25 @@ def sort_key(r):
     return (r["benchmark"], r["language"], r["impl"] != "project", r["impl"])
 
 
-def overview_table(records, by_key):
-    """One row per (benchmark, language): project next to the floors and the main peer."""
+def overview_table(records, by_key, clock="wall"):
+    """One row per (benchmark, language): project next to the floors and the main peer (by
+    wall time, or by process CPU time where the suite reports it)."""
     rows = ["| benchmark | lang | project ns/op | allocs/op | floor ns/op | cgo floor ns/op | peer ns/op "
             "| ÷ floor | ÷ cgo floor | ÷ peer |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     keys = sorted({(r["benchmark"], r["language"]) for r in records})
     for bench, lang in keys:
         proj = by_key.get((lang, bench, "project"))
-        if not proj:
+        if not proj or (clock == "cpu" and "cpu_ns_per_op" not in proj):
             continue
         peer = main_peer(by_key, lang, bench)
-        peer_text = f"{fmt_ns(by_key[(lang, bench, peer)])} ({peer})" if peer else "–"
-        rows.append(f"| {bench} | {lang} | {fmt_ns(proj)} | {fmt(proj.get('allocs_per_op'), 0)} "
-                    f"| {fmt_ns(by_key.get((lang, bench, 'floor')))} | {fmt_ns(by_key.get((lang, bench, 'cgo_floor')))} "
-                    f"| {peer_text} | {fmt_ratio(ratio_stats(by_key, lang, bench, 'project', 'floor'))} "
-                    f"| {fmt_ratio(ratio_stats(by_key, lang, bench, 'project', 'cgo_floor'))} "
-                    f"| {fmt_ratio(ratio_stats(by_key, lang, bench, 'project', peer) if peer else None)} |")
+        peer_text = f"{fmt_ns(by_key[(lang, bench, peer)], clock)} ({peer})" if peer else "–"
+        rows.append(f"| {bench} | {lang} | {fmt_ns(proj, clock)} | {fmt(proj.get('allocs_per_op'), 0)} "
+                    f"| {fmt_ns(by_key.get((lang, bench, 'floor')), clock)} "
+                    f"| {fmt_ns(by_key.get((lang, bench, 'cgo_floor')), clock)} "
+                    f"| {peer_text} | {fmt_ratio(ratio_stats(by_key, lang, bench, 'project', 'floor', clock))} "
+                    f"| {fmt_ratio(ratio_stats(by_key, lang, bench, 'project', 'cgo_floor', clock))} "
+                    f"| {fmt_ratio(ratio_stats(by_key, lang, bench, 'project', peer, clock) if peer else None)} |")
     return "\n".join(rows)
 
 
@@ -285,10 +313,12 @@ def table(records, by_key):
 
 
 def targets_table(results):
-    rows = ["| language | benchmark | target | measured (min–max) | status |", "|---|---|---|---:|---|"]
+    rows = ["| language | benchmark | target | measured (min–max) | status | by CPU time |", "|---|---|---|---:|---|---|"]
     for t in results:
+        cpu = t.get("cpu")
+        cpu_text = f"{fmt_ratio((cpu['value'], cpu['min'], cpu['max']))} {cpu['status']}" if cpu else "–"
         rows.append(f"| {t['language']} | {t['benchmark']} | {t['target']} "
-                    f"| {fmt_ratio((t['value'], t.get('min'), t.get('max')))} | {t['status']} |")
+                    f"| {fmt_ratio((t['value'], t.get('min'), t.get('max')))} | {t['status']} | {cpu_text} |")
     return "\n".join(rows)
 
 
@@ -414,14 +444,17 @@ def main(argv=None):
         r["repetitions"] = len(r.get("samples", [])) or 1
         if meta.get(r["language"], {}).get("isolation"):
             r["isolation"] = meta[r["language"]]["isolation"]
-        r["ratios"] = {x["base"]: {k: x[k] for k in ("ratio", "min", "max")} for x in ratios
+        r["ratios"] = {x["base"]: {k: x[k] for k in ("ratio", "min", "max", "cpu") if k in x} for x in ratios
                        if (x["language"], x["benchmark"], x["impl"]) == (r["language"], r["benchmark"], r["impl"])}
     with open(os.path.join(args.dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(sorted(records, key=lambda r: (r["benchmark"], r["language"], r["impl"])), f, indent=1)
     overview = overview_table(records, by_key)
     md = ("# Benchmarks\n\nMedian ns/op of the repetitions with (min–max); ratios are the median of the "
           "repetition-paired ratios with (min–max).\n\n" + (meta_text(meta) + "\n\n" if meta else "")
-          + overview + "\n\n## Every impl\n\n" + table(records, by_key)
+          + overview + "\n\n## By process CPU time (Go script-side benchmarks)\n\nThe same runs, timed by the "
+          "process's CPU time (cpu-ns/op): it leaves out the time a process waited for a core on a loaded "
+          "machine.\n\n" + overview_table(records, by_key, "cpu")
+          + "\n\n## Every impl\n\n" + table(records, by_key)
           + "\n\n## Targets\n\n" + targets_table(targets) + "\n")
     with open(os.path.join(args.dir, "summary.md"), "w", encoding="utf-8") as f:
         f.write(md)

@@ -79,6 +79,20 @@ class BenchReportTest(unittest.TestCase):
         by_key = bench_report.index(bench_report.parse_go(GO_OUTPUT))  # 3 project runs, 1 floor run
         self.assertEqual(bench_report.ratio_stats(by_key, "go", "call_no_args", "project", "floor"), (6.0, 5.0, 7.0))
 
+    def test_cpu_time_is_kept_with_its_own_ratios(self):
+        text = "".join(f"BenchmarkLuau/call_no_args/{impl}-2 \t 1000 \t {wall} ns/op \t {cpu} cpu-ns/op \t 0 allocs/op\n"
+                       for impl, wall, cpu in (("project", 300, 60), ("cgo_floor", 100, 50),
+                                               ("project", 100, 70), ("cgo_floor", 300, 60)))
+        by_key = bench_report.index(bench_report.parse_go(text))
+        project = by_key[("go", "call_no_args", "project")]
+        self.assertEqual((project["cpu_ns_per_op"], project["cpu_samples"]), (65.0, [60.0, 70.0]))
+        value, lo, hi = bench_report.ratio_stats(by_key, "go", "call_no_args", "project", "cgo_floor", clock="cpu")
+        self.assertAlmostEqual(value, (1.2 + 70 / 60) / 2)
+        self.assertAlmostEqual((lo, hi), (70 / 60, 1.2))
+        target = next(t for t in bench_report.evaluate_targets(by_key) if t["target"] == "<= 1.15x cgo floor")
+        self.assertEqual(target["cpu"]["status"], "MISSED")
+        self.assertIn("by CPU time", bench_report.targets_table([target]))
+
     def test_targets_against_the_cgo_floor_and_the_peer(self):
         by_key = bench_report.index(bench_report.parse_go(GO_REPS))
         targets = {(t["benchmark"], t["target"]): t for t in bench_report.evaluate_targets(by_key)}

@@ -31,6 +31,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -170,9 +171,11 @@ func runLuau(b *testing.B, s *luau.State, script string, check func(any) error) 
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	b.ResetTimer()
 	res, err := s.Call("run", b.N)
 	b.StopTimer()
+	reportCPU(b, cpu)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,9 +193,11 @@ func runGopher(b *testing.B, L *lua.LState, script string, check func(any) error
 	}
 	run := L.GetGlobal("run")
 	b.ReportAllocs()
+	cpu := processCPU()
 	b.ResetTimer()
 	err := L.CallByParam(lua.P{Fn: run, NRet: 1, Protect: true}, lua.LNumber(b.N))
 	b.StopTimer()
+	reportCPU(b, cpu)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -214,6 +219,26 @@ func runGopher(b *testing.B, L *lua.LState, script string, check func(any) error
 			b.Fatal(err)
 		}
 	}
+}
+
+// processCPU is the CPU time of the whole process so far (user + system, every thread: the
+// Go GC's workers included). The script-side benchmarks also report it per op, as
+// cpu-ns/op: on a shared machine a process's wall time includes the time it waited for a
+// core, its CPU time does not.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process CPU time since start per op (cpu-ns/op).
+func reportCPU(b *testing.B, start time.Duration) {
+	if start == 0 || b.N == 0 {
+		return
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 }
 
 type impl struct {
