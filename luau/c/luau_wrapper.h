@@ -288,9 +288,13 @@ int32_t luaw_call_ref(luaw_State* S, int32_t ref, const luaw_Value* args, int32_
 #define LUAW_CB_ERROR (-1) /* raise error_message as a Luau error; error_token names it */
 #define LUAW_CB_PANIC (-2) /* the host panicked: raise, and report LUAW_ERRPANIC at the
                               outermost call even if a script's pcall caught it */
-#define LUAW_CB_YIELD (-3) /* yield results[0 .. nresults) from the calling thread; the values
-                              of the next resume become the host function's results. Where the
-                              thread cannot yield, a Luau error says so instead */
+#define LUAW_CB_YIELD (-3) /* yield results[0 .. nresults) from the calling thread. On resume,
+                              with yield_continuation 0 the resume values become the host
+                              function's results; otherwise the dispatcher is called again with
+                              continuation = that token and the resume values as arguments, and
+                              its answer (results, error, another yield) is the function's. Where
+                              the thread cannot yield, a Luau error says so instead. Nested
+                              calls made by a host function never yield (they run to the end) */
 
 #define LUAW_INLINE_RESULTS 8
 
@@ -316,6 +320,12 @@ typedef struct luaw_Call {
     uint64_t error_token;       /* host's handle of the original error; nonzero makes an
                                    escaped error LUAW_ERRHOST with this token, 0 makes it a
                                    plain LUAW_ERRRUN */
+
+    uint64_t continuation;      /* set by the wrapper: 0 for a call from Luau; the host's
+                                   yield_continuation token when this call continues a yield */
+    uint64_t yield_continuation; /* set by the host with LUAW_CB_YIELD: nonzero asks to be
+                                   called again on resume (see LUAW_CB_YIELD). A thread that is
+                                   never resumed never makes that call */
 } luaw_Call;
 
 /* Grows call->results to hold at least n values (existing values kept). */

@@ -510,4 +510,73 @@ TEST(Libraries, OnlyTheSelectedStandardLibrariesOpen)
     EXPECT_EQ(luaw_close(S), LUAW_OK);
 }
 
+TEST_F(Containment, AContinuationRunsHostCodeAfterTheResume)
+{
+    // Requirement: a host function that yields with a continuation token is called again on
+    // resume, with that token and the resume values, and its answer is the function's result
+    // in the script; this also works when the script itself resumes (coroutine.resume), as
+    // Luau's iter.luau needs (cYieldingIterator yields i+1, then returns i+1, i+1).
+    reg("cYieldingIterator", [](luaw_Call* call) {
+        if (call->continuation != 0)
+        {
+            push_number_result(call, (double)call->continuation);
+            push_number_result(call, (double)call->continuation);
+            return LUAW_CB_OK;
+        }
+        const double max = call->args[0].u.number, i = call->args[1].u.number;
+        if (i >= max)
+            return LUAW_CB_OK;
+        push_number_result(call, i + 1);
+        call->yield_continuation = (uint64_t)(i + 1);
+        return LUAW_CB_YIELD;
+    });
+    int32_t n = 0;
+    ASSERT_EQ(run(R"(
+        local co = coroutine.create(function()
+            local sum = 0
+            for v in cYieldingIterator, 4, 0 do sum += v end
+            return sum
+        end)
+        local seen = {}
+        for i = 1, 4 do local ok, v = coroutine.resume(co) assert(ok, v) seen[i] = v end
+        local ok, sum = coroutine.resume(co)
+        return table.concat(seen, ","), sum)",
+                  &n),
+              LUAW_OK)
+        << message();
+    luaw_Value v[2];
+    ASSERT_EQ(luaw_read_values(S, 1, 2, v), LUAW_OK);
+    EXPECT_EQ(std::string(v[0].u.string.ptr, v[0].u.string.len), "1,2,3,4");
+    EXPECT_EQ(v[1].u.number, 10.0);
+    luaw_settop(S, 0);
+}
+
+TEST_F(Containment, NestedCallsOfAHostFunctionNeverYield)
+{
+    // Requirement: Luau code called by a host function (a nested host -> Luau call) cannot
+    // yield, even inside a coroutine: coroutine.yield there is Luau's clean error, and the
+    // host's nested call reports it instead of returning early.
+    int32_t nested_rc = -1;
+    std::string nested_msg;
+    reg("call_inner", [&](luaw_Call* call) {
+        luaw_Error e{};
+        int32_t n = 0;
+        nested_rc = luaw_call_global(call->state, "inner", 5, nullptr, 0, 0, &n, &e);
+        nested_msg.assign(e.message ? e.message : "", e.message_len);
+        return LUAW_CB_OK;
+    });
+    ASSERT_EQ(run("function inner() coroutine.yield(1) end "
+                  "local co = coroutine.create(function() call_inner() return 'done' end) "
+                  "return coroutine.resume(co)"),
+              LUAW_OK)
+        << message();
+    EXPECT_EQ(nested_rc, LUAW_ERRRUN);
+    EXPECT_NE(nested_msg.find("attempt to yield"), std::string::npos) << nested_msg;
+    luaw_Value v[2];
+    ASSERT_EQ(luaw_read_values(S, 1, 2, v), LUAW_OK);
+    EXPECT_EQ(v[0].u.boolean, 1);
+    EXPECT_EQ(std::string(v[1].u.string.ptr, v[1].u.string.len), "done");
+    luaw_settop(S, 0);
+}
+
 } // namespace

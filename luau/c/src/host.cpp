@@ -89,12 +89,14 @@ int32_t missing_dispatch(uintptr_t, luaw_Call* call)
     return LUAW_CB_ERROR;
 }
 
-extern "C" int trampoline(lua_State* L)
+// Calls the dispatcher for the host function running in L, with the values from slot skip + 1
+// up as its arguments, then acts on its answer. Returns what the C function returns.
+static inline __attribute__((always_inline)) int dispatch_and_act(luaw_State* S, lua_State* L, int skip,
+                                                                   uint64_t continuation)
 {
-    // Hot path: read the per-state data and the closure's two upvalues (function id, name)
-    // straight from the VM's structures; only trampoline closures made by
-    // luaw_push_function reach here, so their layout is known.
-    luaw_State* S = static_cast<luaw_State*>(L->global->cb.userdata);
+    // Hot path: read the closure's two upvalues (function id, name) straight from the VM's
+    // structures; only trampoline closures made by luaw_push_function reach here, so their
+    // layout is known.
     const TValue* upvalues = clvalue(L->ci->func)->c.upvals;
     const uint64_t function_id = reinterpret_cast<uintptr_t>(pvalue(&upvalues[0]));
     const TString* name_string = tsvalue(&upvalues[1]);
@@ -106,14 +108,14 @@ extern "C" int trampoline(lua_State* L)
     HostFrame& frame = *S->frames[depth];
     luaw_Call& call = frame.call;
 
-    const int nargs = (int)(L->top - L->base);
+    const int nargs = (int)(L->top - L->base) - skip;
     if ((int)frame.args.size() < nargs)
     {
         frame.args.resize(nargs);
         call.args = frame.args.data();
     }
     for (int i = 0; i < nargs; ++i)
-        read_slot(L->base + i, i + 1, &frame.args[i]);
+        read_slot(L->base + skip + i, skip + i + 1, &frame.args[i]);
 
     call.function_id = function_id;
     call.name = name;
@@ -124,11 +126,20 @@ extern "C" int trampoline(lua_State* L)
     call.error_message = nullptr;
     call.error_message_len = 0;
     call.error_token = 0;
+    call.continuation = continuation;
+    call.yield_continuation = 0;
 
     lua_State* saved_current = S->current;
     S->current = L;
     S->host_depth = depth + 1;
+    // Nested calls the host makes must never yield (the host could not follow a yield): a
+    // closure with a continuation makes Luau count its callees as yieldable, so take that
+    // back for as long as the host runs.
+    const unsigned short base_ccalls = L->baseCcalls;
+    if (base_ccalls > 0)
+        L->baseCcalls = (unsigned short)(base_ccalls - 1);
     const int32_t rc = S->dispatch(S->host_ctx, &call); // the only place host code runs
+    L->baseCcalls = base_ccalls;
     S->host_depth = depth;
     S->current = saved_current;
     S->raise_token = 0; // any raise below but the host's own error is not the host's
@@ -158,11 +169,19 @@ extern "C" int trampoline(lua_State* L)
                 "host function '%s' cannot yield here: it was not called from a resumable thread, or a "
                 "host call or metamethod is in between%.0d",
                 name, 0);
+        // The frame across the yield: [continuation token or nil][yielded values]. The
+        // arguments go; the token stays below the values, where trampoline_cont finds it.
         const int frame_top = (int)(L->top - L->base);
-        if (L->top + n > L->ci->top)
-            lua_rawcheckstack(L, n);
+        lua_rawcheckstack(L, n + 1);
+        if (call.yield_continuation != 0)
+            lua_pushlightuserdatatagged(
+                L, reinterpret_cast<void*>(static_cast<uintptr_t>(call.yield_continuation)), kContinuationTag);
+        else
+            lua_pushnil(L);
         for (int i = 0; i < n; ++i)
             push_result(S, L, &call.results[i], frame_top, name);
+        for (int i = 0; i < frame_top; ++i)
+            lua_remove(L, 1);
         return lua_yield(L, n);
     }
     if (rc == LUAW_CB_ERROR && !S->panicking)
@@ -187,6 +206,21 @@ extern "C" int trampoline(lua_State* L)
             S->panic_message.append("dispatcher returned an unknown code");
     }
     raise_message(S, L, S->panic_message.data(), S->panic_message.size(), 0);
+}
+
+extern "C" int trampoline(lua_State* L)
+{
+    return dispatch_and_act(static_cast<luaw_State*>(L->global->cb.userdata), L, 0, 0);
+}
+
+// Runs when a thread suspended in a host function is resumed. Slot 1 holds the host's
+// continuation token (or nil); the resume values follow.
+extern "C" int trampoline_cont(lua_State* L, int)
+{
+    if (lua_type(L, 1) != LUA_TLIGHTUSERDATA)
+        return lua_gettop(L) - 1; // no continuation: the resume values are the results
+    const uint64_t token = reinterpret_cast<uintptr_t>(lua_tolightuserdatatagged(L, 1, kContinuationTag));
+    return dispatch_and_act(static_cast<luaw_State*>(L->global->cb.userdata), L, 1, token);
 }
 
 } // namespace luaw
@@ -268,8 +302,9 @@ static void push_host_function(lua_State* L, uint64_t function_id, const char* n
     lua_rawcheckstack(L, 3);
     lua_pushlightuserdatatagged(L, reinterpret_cast<void*>(static_cast<uintptr_t>(function_id)), kFunctionIdTag);
     lua_pushlstring(L, name ? name : "", name_len);
-    // No continuation: a nested call from the host must never be able to yield (3.3).
-    lua_pushcclosurek(L, trampoline, debugname, 2, nullptr);
+    // The continuation serves yields of the host function itself; its nested calls are kept
+    // from yielding by dispatch_and_act (luau-capi.md 3.3).
+    lua_pushcclosurek(L, trampoline, debugname, 2, trampoline_cont);
 }
 
 // Luau's debug name is a C string: a NUL-terminated copy of the name (cut at an embedded

@@ -39,6 +39,8 @@ namespace luaw {
 
 // Light-userdata tag of the function-id upvalue of host closures.
 constexpr int kFunctionIdTag = 77;
+// Light-userdata tag of a host continuation token kept across a yield.
+constexpr int kContinuationTag = 78;
 // Userdata tag of host userdata (one tag for all types; the type lives in the block).
 constexpr int kHostUserdataTag = 77;
 
@@ -213,6 +215,7 @@ inline void read_slot(const TValue* o, int idx, luaw_Value* v)
 }
 
 extern "C" int trampoline(lua_State* L);
+extern "C" int trampoline_cont(lua_State* L, int status);
 // The wrapper's Luau interrupt: pending panics and stop requests (control.cpp). Installed
 // only while something needs checking (refresh_interrupt).
 void vm_interrupt(lua_State* L, int gc);
