@@ -148,6 +148,8 @@ struct luaw_Call {
     error_message: *const c_char,
     error_message_len: usize,
     error_token: u64,
+    continuation: u64,
+    yield_continuation: u64,
 }
 
 type luaw_Dispatch = extern "C" fn(host_ctx: usize, call: *mut luaw_Call) -> i32;
