@@ -248,15 +248,26 @@ func runConformanceScript(file string, src string, level int) error {
 	if err := registerConformanceHelpers(s); err != nil {
 		return err
 	}
-	// Compile at the level, then load and call: the chunk runs through Function.Call
-	// (lua_pcall), not as a resumable thread as upstream's lua_resume; see the coroutine
-	// entry of the expected failures. When the binding can resume a loaded function as a
-	// thread, run it that way here.
+	// Compile at the level, load, and resume as a thread, as upstream's lua_resume: the
+	// chunk is yieldable; a yield that reaches the runner fails the script ("thread yielded
+	// unexpectedly", as upstream). Unlike upstream, the thread is a new one, not the main
+	// thread (see the coroutine entry of the expected failures).
 	bc, err := luau.CompileWith(src, level, 1)
 	if err != nil {
 		return err
 	}
-	results, err := s.DoBytecode("="+file, bc)
+	chunk, err := s.LoadBytecode("="+file, bc)
+	if err != nil {
+		return err
+	}
+	th, err := s.NewThread(chunk)
+	if err != nil {
+		return err
+	}
+	results, yielded, err := th.Resume()
+	if err == nil && yielded {
+		return errors.New("thread yielded unexpectedly")
+	}
 	if err != nil {
 		var lerr *luau.Error
 		if errors.As(err, &lerr) && lerr.Traceback != "" {
