@@ -162,22 +162,71 @@ func (t *Thread) resume(args []any, asError bool) ([]any, bool, error) {
 	if t.ref <= 0 {
 		return nil, false, newError(KindArgument, "luau: thread was closed")
 	}
-	base := st.c.GetTop()
-	n, _, err := st.prepareArgs(args)
-	if err != nil {
-		st.c.SetTop(base)
-		return nil, false, err
+	// Scalar arguments go straight into the value buffer (no crossing); others are pushed
+	// first, below the thread.
+	base, n, general := -1, len(args), false
+	nbytes := 0
+	for _, a := range args {
+		switch a.(type) {
+		case int, int64, uint, uint64, uintptr: // prepareArgs checks that they are exact
+			general = true
+		}
+		if general || !isScalar(a) {
+			general = true
+			break
+		}
+		nbytes += scalarBytes(a)
 	}
-	top, nres, nread, rc := st.c.ThreadResume(t.ref, n, asError)
+	if general {
+		base = st.c.GetTop()
+		var err error
+		if n, _, err = st.prepareArgs(args); err != nil {
+			st.c.SetTop(base)
+			return nil, false, err
+		}
+	} else if n > 0 {
+		if !st.c.Reserve(n, nbytes+1) {
+			return nil, false, newError(KindMemory, "luau: not enough memory for arguments")
+		}
+		vals, buf, off := st.c.Vals(n), st.c.Bytes(), 0
+		for i, a := range args {
+			setScalar(&vals[i], a, buf, &off)
+		}
+	}
+	top, nres, nread, restored, rc := st.c.ThreadResume(t.ref, n, asError)
+	if base < 0 {
+		base = top
+	}
 	if rc != capi.OK && rc != capi.Yield {
-		st.c.SetTop(base)
+		if base != top {
+			st.c.SetTop(base)
+		}
 		if rc < 0 {
 			return nil, false, newError(KindArgument, "luau: cannot push thread")
 		}
 		return nil, false, st.errorFrom(rc)
 	}
+	yielded := rc == capi.Yield
+	if restored && base == top {
+		if nres == 0 {
+			return nil, yielded, nil
+		}
+		out := make([]any, nres)
+		for i, v := range st.c.Vals(nres) {
+			out[i], _ = scalarValue(&v)
+		}
+		return out, yielded, nil
+	}
+	if restored { // the thread and its values are gone: drop the pushed arguments
+		st.c.SetTop(base)
+		out := make([]any, nres)
+		for i, v := range st.c.Vals(nres) {
+			out[i], _ = scalarValue(&v)
+		}
+		return out, yielded, nil
+	}
 	out, err := st.takeResults(top+1, nres, nread, base)
-	return out, rc == capi.Yield, err
+	return out, yielded, err
 }
 
 // Status returns the thread's status (ThreadError also after Close).
@@ -273,6 +322,19 @@ var errYield = errors.New("luau: the error of CallContext.Yield must be returned
 func (c *CallContext) Yield(values ...any) error {
 	c.raw.ResetResults()
 	for _, v := range values {
+		if r, ok := v.(ArgRef); ok && r.c == c && r.raw == c.raw && c.raw != nil {
+			// An argument of this call: yielded as itself, no crossing.
+			slot := c.raw.AddResult()
+			if slot == nil {
+				return newError(KindMemory, "luau: not enough memory for results")
+			}
+			if r.idx == 0 {
+				slot.SetNil()
+			} else {
+				slot.SetStack(int(r.idx))
+			}
+			continue
+		}
 		if err := c.Push(v); err != nil {
 			return err
 		}

@@ -235,3 +235,23 @@ func TestResumeYieldRoundTripAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per round trip", n)
 	}
 }
+
+// BenchmarkResumeYield is one host resume of a thread whose host function yields once (the
+// resume_yield round trip of issue 11), with a number each way.
+func BenchmarkResumeYield(b *testing.B) {
+	s := newState(b)
+	must(b, s.RegisterFunc("tick", func(c *CallContext) error { return c.Yield(c.Ref(1)) }))
+	th, err := s.NewThreadString("local x = 0 while true do x = tick(x + 1) end")
+	must(b, err)
+	defer th.Close()
+	if _, _, err := th.Resume(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := th.Resume(1.0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

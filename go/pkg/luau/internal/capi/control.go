@@ -22,7 +22,9 @@ static void capi_set_print(luaw_State* S, int32_t on, uintptr_t ctx) {
 // Pushes the thread held by ref and the first nargs values of vals, resumes it (mode 1:
 // luaw_thread_resume_error with vals[0] as the error value). out[0] = the stack top at entry,
 // out[1] = values it yielded or returned (left on the stack above out[0] + 1, the thread),
-// out[2] = how many of them were read into vals. On failure the stack is back at out[0].
+// out[2] = how many of them were read into vals, out[3] = 1 when the stack is back at out[0]
+// already (no values, or only heap-free scalars, all read). On failure the stack is back at
+// out[0].
 static int32_t capi_thread_resume(uintptr_t s, uintptr_t vals, int32_t vals_cap, uintptr_t errp,
                                   uintptr_t outp, int32_t ref, int32_t nargs, int32_t mode) {
 	luaw_State* S = (luaw_State*)s;
@@ -33,6 +35,7 @@ static int32_t capi_thread_resume(uintptr_t s, uintptr_t vals, int32_t vals_cap,
 	out[0] = base;
 	out[1] = 0;
 	out[2] = 0;
+	out[3] = 0;
 	if (luaw_push_ref(S, ref) != LUAW_OK) return -1;
 	int32_t rc = luaw_push_values(S, v, nargs, err);
 	if (rc != LUAW_OK) { luaw_settop(S, base); return rc; }
@@ -41,6 +44,16 @@ static int32_t capi_thread_resume(uintptr_t s, uintptr_t vals, int32_t vals_cap,
 	if (rc != LUAW_OK && rc != LUAW_YIELD) { luaw_settop(S, base); return rc; }
 	out[1] = n;
 	if (n > 0 && n <= vals_cap && luaw_read_values(S, base + 2, n, v) == LUAW_OK) out[2] = n;
+	if (out[2] != n) return rc;
+	for (int32_t i = 0; i < n; ++i) {
+		switch (v[i].type) {
+		case LUAW_TNIL: case LUAW_TBOOLEAN: case LUAW_TNUMBER: case LUAW_TINTEGER: case LUAW_TVECTOR:
+			continue;
+		}
+		return rc;
+	}
+	luaw_settop(S, base);
+	out[3] = 1;
 	return rc;
 }
 
@@ -162,8 +175,10 @@ func (st *State) ThreadNewTop() (ref int32, status int32) {
 // ThreadResume resumes the thread held by ref with the first nargs values of the value
 // buffer (asError: luaw_thread_resume_error with the first value). status is OK (returned),
 // Yield (yielded) or an error (then nothing is left on the stack). On OK / Yield the nres
-// values sit above base+1 (the thread), nread of them already in the value buffer.
-func (st *State) ThreadResume(ref int32, nargs int, asError bool) (base, nres, nread int, status int32) {
+// values sit above base+1 (the thread), nread of them already in the value buffer; when
+// restored, they were all heap-free scalars, read, and the stack is back at base (one
+// crossing in all).
+func (st *State) ThreadResume(ref int32, nargs int, asError bool) (base, nres, nread int, restored bool, status int32) {
 	mode := C.int32_t(0)
 	if asError {
 		mode = 1
@@ -171,7 +186,7 @@ func (st *State) ThreadResume(ref int32, nargs int, asError bool) (base, nres, n
 	rc := int32(C.capi_thread_resume(st.sp(), C.uintptr_t(uintptr(unsafe.Pointer(st.e.vals))), st.e.vals_cap,
 		st.errp(), C.uintptr_t(uintptr(unsafe.Pointer(&st.e.out[0]))), C.int32_t(ref), C.int32_t(nargs), mode))
 	o := &st.e.out
-	return int(o[0]), int(o[1]), int(o[2]), rc
+	return int(o[0]), int(o[1]), int(o[2]), o[3] != 0, rc
 }
 
 // ThreadStatus is luaw_thread_status of the thread held by ref (-1: not a thread).
