@@ -481,7 +481,10 @@ int32_t luaw_thread_reset(luaw_State* S, int32_t tidx, int32_t with_function, lu
 /*
 ** Compiles src with opts (NULL: level 1 / 1) and loads it as chunkname on the calling thread
 ** (S's current thread: inside a host function, the thread that called it), so the function's
-** environment is that thread's current globals. On LUAW_OK the function is pushed. A compile
+** environment is that thread's current globals. On a sandboxed state, where that is still the
+** shared read-only table, it is the calling Luau function's own global table inside a host
+** function (as loadstring), else a new own table (as luaw_load). On LUAW_OK the function is
+** pushed. A compile
 ** error is LUAW_ERRSYNTAX with the message Luau's loader formats, naming the chunk
 ** ("[string \"name\"]:<line>: <text>"), and nothing is pushed. An empty chunkname gives
 ** "chunk".

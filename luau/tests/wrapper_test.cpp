@@ -830,4 +830,49 @@ TEST_F(Wrapper, LoadSourceLoadsOnTheCallingThreadsGlobals)
     EXPECT_EQ(luaw_gettop(S), 1);
 }
 
+TEST_F(Wrapper, LoadSourceOnASandboxedStateSharesTheCallersGlobals)
+{
+    // Requirement: on a sandboxed state a host-side loadstring sees and writes the calling
+    // chunk's own globals (never the shared read-only table), _G included, both for a chunk
+    // loaded with luaw_load and called, and for one run as a thread by luaw_dostring.
+    reg("load", [this](luaw_Call* call) {
+        const luaw_Value& src = call->args[0];
+        luaw_Error e{};
+        if (luaw_load_source(S, src.u.string.ptr, src.u.string.len, "=loaded", 7, nullptr, &e) != LUAW_OK)
+            return TestHost::fail(call, std::string(e.message, e.message_len));
+        call->results[0].type = LUAW_TSTACK;
+        call->results[0].stack_index = luaw_gettop(S);
+        call->nresults = 1;
+        return LUAW_CB_OK;
+    });
+    ASSERT_EQ(luaw_sandbox(S, &err), LUAW_OK) << message();
+    const std::string src = R"lua(
+        x = 5
+        function f() return 7 end
+        local sum = load("_G.w = 1 return x + f()")()
+        local z = load("z = 3 return _G.z")()
+        return sum, z, w
+    )lua";
+    char* bc = nullptr;
+    size_t bc_len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=main", 5, bc, bc_len, &err), LUAW_OK) << message();
+    luaw_free(bc);
+    ASSERT_EQ(luaw_pcall(S, 0, LUAW_MULTRET, &err), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 12);
+    EXPECT_EQ(number_at(2), 3);
+    EXPECT_EQ(number_at(3), 1);
+    luaw_settop(S, 0);
+    ASSERT_EQ(run(src), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 12);
+    EXPECT_EQ(number_at(2), 3);
+    EXPECT_EQ(number_at(3), 1);
+    luaw_settop(S, 0);
+    // Outside a host function the chunk gets its own globals, as luaw_load gives.
+    const char own[] = "q = 1 return q";
+    ASSERT_EQ(luaw_load_source(S, own, sizeof(own) - 1, "=own", 4, nullptr, &err), LUAW_OK);
+    ASSERT_EQ(luaw_pcall(S, 0, 1, &err), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 1);
+}
+
 } // namespace
