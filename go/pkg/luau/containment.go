@@ -50,6 +50,48 @@ type controlOptions struct {
 	sandbox    bool
 	runTimeout time.Duration
 	print      io.Writer
+	libs       *Library
+}
+
+// Library is a set of Luau's standard libraries (WithLibraries).
+type Library uint32
+
+// The standard libraries (values equal luau_wrapper.h's LUAW_LIB_*).
+const (
+	LibBase      = Library(capi.LibBase) // _G, pcall, error, type, print (to the sink), loadstring, ...
+	LibCoroutine = Library(capi.LibCoroutine)
+	LibTable     = Library(capi.LibTable)
+	LibOS        = Library(capi.LibOS) // os.clock, os.date, os.time, os.difftime: the host's clock
+	LibString    = Library(capi.LibString)
+	LibMath      = Library(capi.LibMath)
+	LibDebug     = Library(capi.LibDebug) // debug.info, debug.traceback: call-stack introspection
+	LibUTF8      = Library(capi.LibUTF8)
+	LibBit32     = Library(capi.LibBit32)
+	LibBuffer    = Library(capi.LibBuffer)
+	LibVector    = Library(capi.LibVector)
+	LibAll       = Library(capi.LibsAll)
+)
+
+// WithLibraries opens just the given standard libraries (WithLibraries(0): none, as
+// WithoutStdlib). Without it every library opens. Leaving out LibOS and LibDebug hides the
+// host's clock and the call stack from scripts; print and loadstring come with LibBase.
+func WithLibraries(libs Library) Option {
+	return func(o *options) {
+		l := libs & LibAll
+		o.ctl.libs = &l
+		o.noLibs = false
+	}
+}
+
+// openLibs is luaw_Options.open_libs for o.
+func (o *options) openLibs() int32 {
+	switch {
+	case o.noLibs:
+		return 0
+	case o.ctl.libs != nil:
+		return capi.LibsSelect | int32(*o.ctl.libs)
+	}
+	return 1
 }
 
 // WithSandbox applies Luau's sandbox to the state. It is sealed automatically right before

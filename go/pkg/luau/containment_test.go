@@ -380,3 +380,18 @@ func TestContainmentKeepsTheHotPathAllocationFree(t *testing.T) {
 		f.Release()
 	}
 }
+
+// Requirement: WithLibraries opens just the chosen standard libraries (print and loadstring
+// come with the base library); the last of WithLibraries / WithoutStdlib wins.
+func TestWithLibrariesSelectsTheStandardLibraries(t *testing.T) {
+	s := newState(t, WithLibraries(LibBase|LibString|LibMath))
+	wantValues(t, run(t, s, "print('x') return os == nil, debug == nil, string.upper('a'), math.floor(1.5), type(loadstring)"),
+		true, true, "A", 1.0, "function")
+	none := newState(t, WithLibraries(0))
+	wantValues(t, run(t, none, "return 1"), 1.0)
+	if _, err := none.DoString("return string.rep('x', 2)"); err == nil {
+		t.Fatal("string opened with WithLibraries(0)")
+	}
+	all := newState(t, WithoutStdlib(), WithLibraries(LibAll))
+	wantValues(t, run(t, all, "return os ~= nil, debug ~= nil"), true, true)
+}

@@ -81,7 +81,7 @@ func New(opts ...Option) (*State, error) {
 		return nil, err
 	}
 	id := nextStateID.Add(1)
-	c, status := capi.New(id, o.memoryLimit, !o.noLibs)
+	c, status := capi.NewLibs(id, o.memoryLimit, o.openLibs())
 	if status != capi.OK {
 		return nil, newError(kindOf(status), "luau: cannot create state (status %d)", status)
 	}

@@ -289,6 +289,15 @@ func cstr(p *C.char, n C.size_t) string {
 
 // New creates a state whose dispatcher reports id. status is LUAW_OK on success.
 func New(id uint64, memoryLimit uint64, openLibs bool) (*State, int32) {
+	libs := int32(0)
+	if openLibs {
+		libs = 1
+	}
+	return NewLibs(id, memoryLimit, libs)
+}
+
+// NewLibs is New with luaw_Options.open_libs as given (0, 1, or LibsSelect | Lib* bits).
+func NewLibs(id uint64, memoryLimit uint64, openLibs int32) (*State, int32) {
 	e := (*C.capi_Ext)(C.calloc(1, C.size_t(unsafe.Sizeof(C.capi_Ext{}))))
 	if e == nil {
 		return nil, ErrMem
@@ -298,12 +307,8 @@ func New(id uint64, memoryLimit uint64, openLibs bool) (*State, int32) {
 		C.capi_free_ext(e)
 		return nil, ErrMem
 	}
-	libs := C.int32_t(0)
-	if openLibs {
-		libs = 1
-	}
 	var status C.int32_t
-	s := C.capi_new(e, C.size_t(memoryLimit), libs, &status)
+	s := C.capi_new(e, C.size_t(memoryLimit), C.int32_t(openLibs), &status)
 	if s == nil {
 		C.capi_free_ext(e)
 		if status == 0 {

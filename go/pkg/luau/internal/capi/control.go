@@ -107,6 +107,20 @@ const (
 	ThreadRunning   = int32(C.LUAW_THREAD_RUNNING)
 	ThreadFinished  = int32(C.LUAW_THREAD_FINISHED)
 	ThreadError     = int32(C.LUAW_THREAD_ERROR)
+
+	LibsSelect   = int32(C.LUAW_LIBS_SELECT)
+	LibBase      = uint32(C.LUAW_LIB_BASE)
+	LibCoroutine = uint32(C.LUAW_LIB_COROUTINE)
+	LibTable     = uint32(C.LUAW_LIB_TABLE)
+	LibOS        = uint32(C.LUAW_LIB_OS)
+	LibString    = uint32(C.LUAW_LIB_STRING)
+	LibMath      = uint32(C.LUAW_LIB_MATH)
+	LibDebug     = uint32(C.LUAW_LIB_DEBUG)
+	LibUTF8      = uint32(C.LUAW_LIB_UTF8)
+	LibBit32     = uint32(C.LUAW_LIB_BIT32)
+	LibBuffer    = uint32(C.LUAW_LIB_BUFFER)
+	LibVector    = uint32(C.LUAW_LIB_VECTOR)
+	LibsAll      = uint32(C.LUAW_LIBS_ALL)
 )
 
 // StopHandle is a reference to a state's luaw_StopHandle. Request may be called from any
