@@ -162,6 +162,10 @@ type control struct {
 	// The conversion Luau -> Go going on (bounds.go), when converting.
 	conv       convState
 	converting bool
+
+	// Continuations of CallContext.YieldThen by token (thread.go).
+	conts    map[uint64]GoFunc
+	nextCont uint64
 }
 
 type printer struct {
@@ -209,6 +213,7 @@ func (st *state) closeControl() {
 		p.handle.Delete()
 		st.ctl.printer = nil
 	}
+	st.ctl.conts = nil
 }
 
 func (st *state) setPrint(w io.Writer) {

@@ -233,7 +233,11 @@ func dispatch(stateID uint64, raw *capi.Call) int32 {
 	c := st.ctxs[d]
 	c.raw, c.name, c.args = raw, e.name, raw.Args()
 	st.depth = d + 1
-	err := e.fn(c) // a panic goes to dispatchPanicked, with c still active
+	fn := e.fn
+	if k := raw.Continuation(); k != 0 { // resumed after CallContext.YieldThen
+		fn = st.takeContinuation(k)
+	}
+	err := fn(c) // a panic goes to dispatchPanicked, with c still active
 	st.depth = d
 	c.raw, c.args = nil, nil
 	if err != nil {

@@ -341,3 +341,41 @@ func (c *CallContext) Yield(values ...any) error {
 	}
 	return errYield
 }
+
+// YieldThen yields values as Yield does, and on resume calls then instead of returning the
+// resume values to the script: then's CallContext has the resume values as its arguments,
+// and what then does (push results and return nil, return an error, Yield or YieldThen
+// again) is the host function's answer. Use it when the host function has work to do after
+// the resume, e.g. `return c.YieldThen(func(c *luau.CallContext) error { ... }, request)`.
+// It works however the thread is resumed (Thread.Resume or coroutine.resume).
+//
+// The State keeps then until the thread is resumed or the State closes: a thread that is
+// never resumed keeps its continuation until Close.
+func (c *CallContext) YieldThen(then GoFunc, values ...any) error {
+	err := c.Yield(values...)
+	if err != errYield || then == nil {
+		return err
+	}
+	c.raw.SetYieldContinuation(c.st.addContinuation(then))
+	return errYield
+}
+
+func (st *state) addContinuation(fn GoFunc) uint64 {
+	if st.ctl.conts == nil {
+		st.ctl.conts = make(map[uint64]GoFunc)
+	}
+	st.ctl.nextCont++
+	st.ctl.conts[st.ctl.nextCont] = fn
+	return st.ctl.nextCont
+}
+
+func (st *state) takeContinuation(k uint64) GoFunc {
+	fn, ok := st.ctl.conts[k]
+	if !ok {
+		return func(c *CallContext) error {
+			return newError(KindArgument, "luau: the continuation of host function '%s' is gone", c.Name())
+		}
+	}
+	delete(st.ctl.conts, k)
+	return fn
+}

@@ -255,3 +255,64 @@ func BenchmarkResumeYield(b *testing.B) {
 		}
 	}
 }
+
+// Requirement: a host function that yields with YieldThen runs its continuation on resume
+// with the resume values as arguments, whoever resumes it (the host or coroutine.resume),
+// and the continuation's answer (results, another yield, an error) is the function's.
+func TestYieldThenRunsAContinuationOnResume(t *testing.T) {
+	s := newState(t)
+	sentinel := errors.New("continuation failed")
+	must(t, s.RegisterFunc("fetch", func(c *CallContext) error {
+		url, err := c.String(1)
+		if err != nil {
+			return err
+		}
+		url = strings.Clone(url)
+		return c.YieldThen(func(c *CallContext) error {
+			body, err := c.String(1)
+			if err != nil {
+				return err
+			}
+			if body == "fail" {
+				return sentinel
+			}
+			c.PushString(url + " -> " + body)
+			return c.YieldThen(func(c *CallContext) error { c.PushString("done " + url); return nil }, "again")
+		}, "GET", c.Ref(1))
+	}))
+	th, err := s.NewThreadString("local r = fetch('a') return r, fetch('b')")
+	must(t, err)
+	out, y := resume(t, th)
+	wantValues(t, out, "GET", "a")
+	out, y = resume(t, th, "body-a")
+	if !y {
+		t.Fatal("the continuation's YieldThen did not yield")
+	}
+	wantValues(t, out, "again")
+	out, _ = resume(t, th)
+	wantValues(t, out, "GET", "b")
+	out, _ = resume(t, th, "body-b")
+	wantValues(t, out, "again")
+	out, y = resume(t, th)
+	if y {
+		t.Fatal("not finished")
+	}
+	wantValues(t, out, "done a", "done b")
+
+	wantValues(t, run(t, s, `
+		local co = coroutine.create(function() return fetch('c') end)
+		local _, m, u = coroutine.resume(co)
+		local _, again = coroutine.resume(co, 'body-c')
+		local _, final = coroutine.resume(co)
+		return m, u, again, final`), "GET", "c", "again", "done c")
+
+	th2, err := s.NewThreadString("return fetch('d')")
+	must(t, err)
+	resume(t, th2)
+	if _, _, err := th2.Resume("fail"); !errors.Is(err, sentinel) {
+		t.Fatalf("continuation error: %v", err)
+	}
+	if len(s.st.ctl.conts) != 0 {
+		t.Fatalf("%d continuations kept", len(s.st.ctl.conts))
+	}
+}

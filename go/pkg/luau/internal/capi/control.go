@@ -240,3 +240,10 @@ func capiGoPrint(ctx C.uintptr_t, line *C.char, n C.size_t) {
 	}
 	PrintHandler(uintptr(ctx), b)
 }
+
+// Continuation is call->continuation: 0 for a call from Luau, else the token the host gave
+// with its yield (SetYieldContinuation) when this call continues that yield.
+func (c *Call) Continuation() uint64 { return uint64(c.continuation) }
+
+// SetYieldContinuation sets call->yield_continuation (with CBYield: call again on resume).
+func (c *Call) SetYieldContinuation(token uint64) { c.yield_continuation = C.uint64_t(token) }
