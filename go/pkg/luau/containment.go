@@ -139,7 +139,8 @@ func WithPrint(w io.Writer) Option { return func(o *options) { o.ctl.print = w }
 // returns); a single long builtin call (string.rep of a huge count) is not interruptible
 // inside (the memory limit bounds it); the standard libraries stay open (Luau has no io, no
 // os.execute, no require or file loading; os.clock/time/date and debug.traceback/info
-// remain, which reveal the time and the script's own call stack).
+// remain, which reveal the time and the script's own call stack: add
+// WithLibraries(LibAll &^ (LibOS | LibDebug)) to leave them out).
 func Untrusted(printTo io.Writer) Option {
 	return func(o *options) {
 		o.ctl.sandbox = true
