@@ -51,7 +51,9 @@ type Thread struct {
 }
 
 // NewThread creates a thread that runs fn when first resumed (the arguments of that Resume
-// are fn's arguments). On a sandboxed state the thread gets its own globals.
+// are fn's arguments). On a sandboxed state, fn keeps the globals of the chunk that defined
+// it (threads of one function share them); what the thread loads (loadstring) gets the
+// thread's own. For separate globals per thread, use NewThreadString.
 func (s *State) NewThread(fn *Function) (*Thread, error) {
 	defer runtime.KeepAlive(s)
 	st := s.st
@@ -73,7 +75,7 @@ func (s *State) NewThread(fn *Function) (*Thread, error) {
 }
 
 // NewThreadString compiles src as a chunk and creates a thread that runs it (see NewThread).
-// A syntax error has kind KindSyntax.
+// On a sandboxed state the chunk has its own globals. A syntax error has kind KindSyntax.
 func (s *State) NewThreadString(src string) (*Thread, error) {
 	defer runtime.KeepAlive(s)
 	st := s.st

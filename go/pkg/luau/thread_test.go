@@ -316,3 +316,19 @@ func TestYieldThenRunsAContinuationOnResume(t *testing.T) {
 		t.Fatalf("%d continuations kept", len(s.st.ctl.conts))
 	}
 }
+
+// Requirement: on a sandboxed state each NewThreadString chunk has its own globals, and
+// nothing a thread defines reaches the shared globals.
+func TestSandboxedThreadsHaveTheirOwnGlobals(t *testing.T) {
+	s := newState(t, WithSandbox())
+	src := "n = (n or 0) + 1 return n"
+	a, err := s.NewThreadString(src)
+	must(t, err)
+	b, err := s.NewThreadString(src)
+	must(t, err)
+	x, _ := resume(t, a)
+	y, _ := resume(t, b)
+	wantValues(t, x, 1.0)
+	wantValues(t, y, 1.0)
+	wantValues(t, run(t, s, "return n"), nil)
+}
