@@ -95,6 +95,9 @@ def check(directory, expected_dir, reports_dir):
             problems.append(f"{lang}: no readable report ({e})")
             passed[lang] = 0
             continue
+        ran_on = report.get("dir")
+        if ran_on and os.path.realpath(ran_on) != os.path.realpath(directory):
+            problems.append(f"{lang} ran the scripts of {ran_on}, not {directory}")
         got = {k: v.get("outcome") for k, v in report.get("cases", {}).items()}
         missing = [c for c in ids if c not in got]
         if missing:

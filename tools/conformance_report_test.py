@@ -106,6 +106,15 @@ class ConformanceReportTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("parity FAILED: go did not run basic/O2", line)
 
+    def test_report_of_another_directory_fails(self):
+        # Requirement: a report left over from a run on other scripts is not accepted.
+        with open(os.path.join(self.reports, "go.json"), "w") as f:
+            json.dump({"language": "go", "dir": os.path.join(self.dir, "elsewhere"),
+                       "cases": {c: {"outcome": "pass"} for c in self.ids}}, f)
+        code, line = self.run_report()
+        self.assertEqual(code, 1)
+        self.assertIn("parity FAILED: go ran the scripts of", line)
+
     def test_missing_report_fails(self):
         os.remove(os.path.join(self.reports, "rust.json"))
         code, line = self.run_report()
