@@ -895,6 +895,8 @@ func luauTypeName(v any) string {
 		return "table"
 	case *Function:
 		return "function"
+	case *Thread:
+		return "thread"
 	case Opaque:
 		return x.Type.String()
 	}

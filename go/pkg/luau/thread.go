@@ -37,7 +37,9 @@ func (s ThreadStatus) String() string {
 }
 
 // Thread is a Luau thread (a coroutine) held by the host: a function run step by step,
-// suspended whenever it yields (coroutine.yield in the script, or a host function that
+// made by NewThread or NewThreadString, or a coroutine a script returned (coroutine.create);
+// passed to Luau it is that coroutine (coroutine.status works on it). It is suspended
+// whenever it yields (coroutine.yield in the script, or a host function that
 // returns CallContext.Yield) and continued by Resume. It belongs to its State, is used on
 // the State's goroutine like every other method, and is usable until Close or the State's
 // Close.
@@ -110,6 +112,15 @@ func (st *state) newThreadTop() (*Thread, error) {
 		return nil, st.errorFrom(rc)
 	}
 	return &Thread{st: st, ref: ref, body: body}, nil
+}
+
+// threadAt makes a Thread of the thread at absolute index idx (a value from a script).
+func (st *state) threadAt(idx int) (*Thread, error) {
+	ref, rc := st.c.Ref(idx)
+	if rc != capi.OK {
+		return nil, st.errorFrom(rc)
+	}
+	return &Thread{st: st, ref: ref}, nil
 }
 
 // Resume runs the thread until it yields or returns. The args are the body's arguments on
@@ -250,8 +261,8 @@ func (t *Thread) Status() ThreadStatus {
 }
 
 // Reset makes a finished or failed thread (or one never started, or suspended) reusable
-// without a new allocation: it will run fn, or its previous body when fn is nil, from the
-// start at the next Resume. A running thread gives an error of kind KindBusy. On a
+// without a new allocation: it will run fn, or its previous body when fn is nil (a thread
+// that came from a script needs fn), from the start at the next Resume. A running thread gives an error of kind KindBusy. On a
 // sandboxed state the thread gets fresh globals.
 func (t *Thread) Reset(fn *Function) error {
 	st := t.st
@@ -278,6 +289,8 @@ func (t *Thread) Reset(fn *Function) error {
 		}
 		st.c.Unref(t.body)
 		t.body = body
+	} else if t.body <= 0 {
+		return newError(KindArgument, "luau: Reset(nil) of a thread that came from a script: give it a function")
 	}
 	if rc := st.c.ThreadReset(t.ref, t.body); rc != capi.OK {
 		if rc < 0 {

@@ -332,3 +332,43 @@ func TestSandboxedThreadsHaveTheirOwnGlobals(t *testing.T) {
 	wantValues(t, y, 1.0)
 	wantValues(t, run(t, s, "return n"), nil)
 }
+
+// Requirement: a coroutine a script returns is a *Thread the host can resume, and a *Thread
+// passed to Luau is that coroutine.
+func TestThreadsCrossTheBoundary(t *testing.T) {
+	s := newState(t)
+	out := run(t, s, "return coroutine.create(function(a) local b = coroutine.yield(a * 2) return b + 1 end)")
+	th, ok := out[0].(*Thread)
+	if !ok {
+		t.Fatalf("got %T", out[0])
+	}
+	defer th.Close()
+	got, y := resume(t, th, 21)
+	wantValues(t, got, 42.0)
+	if !y {
+		t.Fatal("not yielded")
+	}
+	wantValues(t, callOK(t, s, "status", th), "suspended")
+	got, _ = resume(t, th, 1)
+	wantValues(t, got, 2.0)
+	wantValues(t, callOK(t, s, "status", th), "dead")
+	if err := th.Reset(nil); err == nil {
+		t.Fatal("Reset(nil) of a script's thread succeeded")
+	}
+	other := newState(t)
+	if _, err := other.Call("print", th); err == nil {
+		t.Fatal("a Thread crossed to another state")
+	}
+}
+
+func callOK(t *testing.T, s *State, name string, args ...any) []any {
+	t.Helper()
+	if _, err := s.DoString("function status(t) return coroutine.status(t) end"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Call(name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -21,6 +21,7 @@ import (
 //	vector              Vector
 //	table               map[any]any (a deep copy; keys are float64, string, bool, ...)
 //	function            *Function (a reference; Release it when done)
+//	thread              *Thread (a reference; Close it when done)
 //	userdata, thread,
 //	buffer, light ud.   Opaque (the type only)
 //
@@ -231,6 +232,14 @@ func (st *state) push(v any, depth int) error {
 			return newError(kindOf(rc), "luau: cannot push function (status %d)", rc)
 		}
 		return nil
+	case *Thread:
+		if x == nil || x.st != st || x.ref <= 0 {
+			return newError(KindConversion, "luau: *Thread from another state or closed")
+		}
+		if rc := st.c.PushRef(x.ref); rc != capi.OK {
+			return newError(kindOf(rc), "luau: cannot push thread (status %d)", rc)
+		}
+		return nil
 	case []any:
 		if rc := st.c.NewTable(len(x), 0); rc != capi.OK {
 			return st.errorFrom(rc)
@@ -377,6 +386,8 @@ func (st *state) valueFrom(v capi.Value, depth int) (any, error) {
 		return st.tableAt(int(v.StackIndex), depth+1)
 	case capi.TFunction:
 		return st.newFunction(int(v.StackIndex))
+	case capi.TThread:
+		return st.threadAt(int(v.StackIndex))
 	case capi.TUserdata:
 		if x, ok := st.udValue(&v); ok {
 			return x, nil
