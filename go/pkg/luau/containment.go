@@ -112,8 +112,10 @@ func (o *options) openLibs() int32 {
 func WithSandbox() Option { return func(o *options) { o.ctl.sandbox = true } }
 
 // WithRunTimeout stops every run (each outermost DoString, Call, Function.Call, Resume...)
-// d after it began, with an *Error of kind KindInterrupted (cause InterruptDeadline). The
-// check runs in C at VM safepoints; 0 means none.
+// d after it began, with an *Error of kind KindInterrupted (cause InterruptDeadline); 0
+// means none. It is enforced in C: the wrapper's watchdog thread marks the run when its
+// time is up and the VM stops at its next safepoint, so an armed timeout costs nothing
+// measurable until it fires and no Go code runs at safepoints.
 func WithRunTimeout(d time.Duration) Option { return func(o *options) { o.ctl.runTimeout = d } }
 
 // WithPrint sends what scripts print to w, one Write per print call (the line as Luau's
@@ -266,12 +268,12 @@ func (st *state) sealNow() *Error {
 
 // Interrupt stops the run going on now (a script, a call, a thread's resume) with an *Error
 // of kind KindInterrupted (cause InterruptCancelled), and reports whether a run was going
-// on. Any goroutine may call it at any time: it takes no lock of the state's and never
-// waits for the run. When the state is idle, or closed, it does nothing and returns false:
-// a later run is not affected.
+// on. Any goroutine may call it at any time: it does not wait for the state's use (it works
+// while a script runs) nor for the run to stop. When the state is idle, or closed, it does
+// nothing and returns false: a later run is not affected.
 //
-// The stop is checked in C at VM safepoints (function calls, loop back-edges) and is sticky:
-// a script's pcall may catch the error, but the script is stopped again at its next
+// The stop takes effect at the next VM safepoint (function calls, loop back-edges) and is
+// sticky: a script's pcall may catch the error, but the script is stopped again at its next
 // safepoint. A host function that is running is not interrupted: the stop takes effect when
 // it returns. One long builtin call (string.rep of a huge count) finishes first.
 func (s *State) Interrupt() bool {
@@ -342,9 +344,10 @@ func (s *State) SetPrint(w io.Writer) error {
 // DoStringContext is DoString under ctx: the run stops when ctx is cancelled or its
 // deadline passes, with an *Error of kind KindInterrupted that wraps ctx.Err(), so
 // errors.Is(err, context.DeadlineExceeded) or errors.Is(err, context.Canceled) holds. A ctx
-// that is already done returns such an error without running anything. The deadline is
-// checked in C at VM safepoints (no Go code runs there); cancellation goes through the same
-// stop request as Interrupt. Called from inside a host function of the same state (a nested
+// that is already done returns such an error without running anything. The deadline
+// becomes the run's C-side deadline (enforced as WithRunTimeout's; the earlier of the two
+// wins); cancellation is the stop request Interrupt makes, sent by context.AfterFunc, which
+// the call stops or waits for before it returns, so it never reaches a later run. Called from inside a host function of the same state (a nested
 // call), only a ctx that is already done is honoured: the run's own controls apply.
 func (s *State) DoStringContext(ctx context.Context, src string) ([]any, error) {
 	defer runtime.KeepAlive(s)
