@@ -1761,6 +1761,19 @@ impl RawState {
     }
 }
 
+impl CallFrame<'_> {
+    /// 0 for a call from Luau; the host's `yield_continuation` token when this call continues
+    /// a yield (the resume values are the arguments).
+    pub(crate) fn continuation(&self) -> u64 {
+        self.raw().continuation
+    }
+
+    /// With `LUAW_CB_YIELD`: asks to be called again on resume with `continuation` = token.
+    pub(crate) fn set_yield_continuation(&mut self, token: u64) {
+        self.raw_mut().yield_continuation = token;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,16 @@ impl<'a> CallContext<'a> {
         self.frame.truncate_results(0);
     }
 
+    /// 0 for a call from Luau, else the token this call continues (see async_fn.rs).
+    pub(crate) fn continuation(&self) -> u64 {
+        self.frame.continuation()
+    }
+
+    /// With a yield: be called again on resume with `token` as the continuation.
+    pub(crate) fn set_yield_continuation(&mut self, token: u64) {
+        self.frame.set_yield_continuation(token);
+    }
+
     pub(crate) fn frame_arg_userdata(&self, i: usize) -> Option<(u32, u64)> {
         self.frame.arg_userdata(i)
     }

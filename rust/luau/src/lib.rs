@@ -186,6 +186,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+pub mod async_fn;
 mod compile;
 pub mod containment;
 mod error;
@@ -201,6 +202,7 @@ pub mod typed;
 pub mod userdata;
 mod value;
 
+pub use async_fn::AsyncCall;
 pub use compile::{compile, Bytecode, CompileOptions};
 pub use containment::InterruptHandle;
 pub use error::{BoxError, Error, ErrorKind, InterruptCause, Result};

@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     /// Containment (containment.rs): the print sink, and a sandbox still to be applied.
     pub(crate) print: crate::containment::PrintSlot,
     pub(crate) seal_pending: Cell<bool>,
+    /// Async host functions' pending futures and the driver being polled (async_fn.rs).
+    pub(crate) asyncs: crate::async_fn::AsyncSlot,
 }
 
 fn abi_check() -> Result<()> {
@@ -173,6 +175,7 @@ impl State {
             functions: registry::LocalFunctions::default(),
             print: crate::containment::PrintSlot::default(),
             seal_pending: Cell::new(options.sandbox),
+            asyncs: crate::async_fn::AsyncSlot::default(),
         });
         RawState::install_dispatch(&shared);
         let state = State { shared };

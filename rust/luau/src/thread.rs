@@ -138,6 +138,13 @@ impl State {
         }
         let shared: &Shared = &self.shared;
         shared.seal_if_pending()?;
+        Thread::create(shared, f)
+    }
+}
+
+impl<'s> Thread<'s> {
+    /// A new thread on `shared` running `f` (of the same state).
+    pub(crate) fn create(shared: &'s Shared, f: &Function<'_>) -> Result<Thread<'s>> {
         let reference = shared.run(|raw| {
             raw.push_ref(f.reference)?;
             raw.thread_new()?;
