@@ -144,6 +144,27 @@ func registerConformanceHelpers(s *luau.State) error {
 		"makelud": func(c *luau.CallContext) error { return c.Push([]any{}) },
 		// No native code generation in the bindings: "native if supported" holds.
 		"is_native_if_supported": func(c *luau.CallContext) error { c.PushBool(true); return nil },
+		// cYieldingIterator(max, i) (iter.luau): past max, no values; otherwise it yields i+1
+		// to the resumer and, once resumed, returns (i+1, i+1), as upstream's C continuation.
+		"cYieldingIterator": func(c *luau.CallContext) error {
+			limit, err := c.Number(1)
+			if err != nil {
+				return err
+			}
+			i, err := c.Number(2)
+			if err != nil {
+				return err
+			}
+			if i >= limit {
+				return nil
+			}
+			next := i + 1
+			return c.YieldThen(func(c *luau.CallContext) error {
+				c.PushNumber(next)
+				c.PushNumber(next)
+				return nil
+			}, next)
+		},
 		// setblockallocations(b): upstream makes every allocation fail while blocked; here a
 		// no-op (gc.luau passes with it; the OOM-robustness of the collector is not tested).
 		"setblockallocations": func(c *luau.CallContext) error { return nil },
