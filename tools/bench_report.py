@@ -65,6 +65,14 @@ TARGETS = [
     ("rust", "register_1000_funcs", "linear", 1.2, "<= 1.2x 1000 x register_func"),
     ("go", "call_with_args_typed", "typed", 1.5, "<= 1.5x call_with_args (raw RegisterFunc)"),
     ("rust", "call_with_args_typed", "typed", 1.5, "<= 1.5x call_with_args (raw register_func)"),
+    # Containment (issue 10): "floor" of these is the project with the stop not armed.
+    ("go", "fib_27_deadline", "floor", 1.05, "armed deadline <= 1.05x unarmed"),
+    ("go", "fib_27_cancel", "floor", 1.05, "armed cancel <= 1.05x unarmed"),
+    ("rust", "fib_27_deadline", "floor", 1.05, "armed deadline <= 1.05x unarmed"),
+    ("rust", "fib_27_cancel", "floor", 1.05, "armed cancel <= 1.05x unarmed"),
+    # Threads (issue 11).
+    ("go", "resume_yield", "peer", 1.0, "<= 1.0x gopher-lua"),
+    ("rust", "resume_yield", "peer", 0.5, "<= 0.5x mlua (its round trip: a script-side coroutine.yield)"),
 ]
 
 

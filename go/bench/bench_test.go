@@ -350,6 +350,9 @@ func BenchmarkLuau(b *testing.B) {
 	b.Run("luau_call_from_host", benchCallFromHost)
 	b.Run("new_state_close", benchNewStateClose)
 	b.Run("fib_27", benchFib27)
+	b.Run("fib_27_deadline", benchFib27Deadline) // containment_bench_test.go
+	b.Run("fib_27_cancel", benchFib27Cancel)
+	b.Run("resume_yield", benchResumeYield)
 }
 
 func benchRegisterFunc(b *testing.B) {

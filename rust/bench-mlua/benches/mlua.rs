@@ -320,11 +320,73 @@ fn host_side(c: &mut Criterion) {
     g.finish();
 }
 
+/// The containment peers (issue 10): mlua's `set_interrupt`, a Rust closure at every VM
+/// safepoint, checking an `AtomicBool` (fib_27_cancel) or `Instant::now()` against a deadline
+/// (fib_27_deadline); "mlua-unarmed" is the same state without it. resume_yield: mlua has no
+/// yielding host functions (by design), so its round trip is a script-side coroutine.yield.
+fn containment(c: &mut Criterion) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    for bench in ["fib_27_deadline", "fib_27_cancel"] {
+        let mut g = c.benchmark_group(bench);
+        g.sampling_mode(SamplingMode::Flat);
+        for imp in [MLUA, "mlua-unarmed"] {
+            let lua = new_lua();
+            if imp == MLUA {
+                if bench == "fib_27_deadline" {
+                    let deadline = Instant::now() + Duration::from_secs(3600);
+                    lua.set_interrupt(move |_| {
+                        if Instant::now() >= deadline {
+                            Err(mlua::Error::runtime("deadline exceeded"))
+                        } else {
+                            Ok(mlua::VmState::Continue)
+                        }
+                    });
+                } else {
+                    let stop = Arc::new(AtomicBool::new(false));
+                    lua.set_interrupt(move |_| {
+                        if stop.load(Ordering::Relaxed) {
+                            Err(mlua::Error::runtime("cancelled"))
+                        } else {
+                            Ok(mlua::VmState::Continue)
+                        }
+                    });
+                }
+            }
+            lua.load(scripts::FIB).exec().expect("load");
+            let fib: Function = lua.globals().get("fib").expect("fib");
+            g.bench_function(imp, |b| {
+                b.iter_custom(|iters| {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        black_box(fib.call::<f64>(27).expect("fib(27)"));
+                    }
+                    t.elapsed()
+                });
+            });
+        }
+        g.finish();
+    }
+
+    let mut g = c.benchmark_group("resume_yield");
+    let lua = new_lua();
+    lua.load("function loop() local n = 0 while true do n = n + coroutine.yield(1) end end")
+        .exec()
+        .expect("load");
+    let f: Function = lua.globals().get("loop").expect("loop");
+    let thread = lua.create_thread(f).expect("thread");
+    g.bench_function(MLUA, |b| {
+        b.iter(|| black_box(thread.resume::<f64>(1.0).expect("resume")));
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     register_benches,
     call_benches,
     memory_pressure,
-    host_side
+    host_side,
+    containment
 );
 criterion_main!(benches);

@@ -454,11 +454,61 @@ fn host_side(c: &mut Criterion) {
     g.finish();
 }
 
+/// The containment benchmarks (issue 10): fib_27 with a stop armed that never fires. Here
+/// "floor" is the project with the feature off, so ÷ floor is the cost of arming it.
+/// resume_yield: one op is one round trip host -> thread -> yielding host function -> host.
+fn containment(c: &mut Criterion) {
+    for bench in ["fib_27_deadline", "fib_27_cancel"] {
+        let mut g = c.benchmark_group(bench);
+        g.sampling_mode(SamplingMode::Flat);
+        for imp in [PROJECT, FLOOR] {
+            let s = new_state();
+            // Armed: a run timeout an hour long (the wrapper's deadline watchdog), or a live
+            // interrupt handle another thread could use at any time.
+            let _handle =
+                (imp == PROJECT && bench == "fib_27_cancel").then(|| s.interrupt_handle());
+            if imp == PROJECT && bench == "fib_27_deadline" {
+                s.set_run_timeout(Some(Duration::from_secs(3600)));
+            }
+            s.do_string(scripts::FIB).expect("load");
+            let fib = s.get_function("fib").expect("fib");
+            g.bench_function(imp, |b| {
+                b.iter_custom(|iters| {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        let r = fib.call(&[Value::Number(27.0)]).expect("fib(27)");
+                        black_box(r);
+                    }
+                    t.elapsed()
+                });
+            });
+        }
+        g.finish();
+    }
+
+    let mut g = c.benchmark_group("resume_yield");
+    let s = new_state();
+    s.register_func("tick", |ctx: &mut CallContext| {
+        ctx.yield_values(&[Value::Number(1.0)])
+    })
+    .expect("register");
+    s.do_string("function loop() local n = 0 while true do n = n + tick(n) end end")
+        .expect("load");
+    let f = s.get_function("loop").expect("loop");
+    let thread = s.create_thread(&f).expect("thread");
+    let arg = [Value::Number(1.0)];
+    g.bench_function(PROJECT, |b| {
+        b.iter(|| black_box(thread.resume(&arg).expect("resume")));
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     register_benches,
     call_benches,
     memory_pressure,
-    host_side
+    host_side,
+    containment
 );
 criterion_main!(benches);
