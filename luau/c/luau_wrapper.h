@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped on any change to the layout of a struct or the meaning of a call below. */
-#define LUAW_ABI_VERSION 1
+#define LUAW_ABI_VERSION 2
 
 /* A Luau VM together with the wrapper's per-state data. Opaque. */
 typedef struct luaw_State luaw_State;
@@ -454,8 +454,9 @@ void luaw_set_print(luaw_State* S, luaw_PrintSink sink, uintptr_t ctx) LUAW_NOEX
 #define LUAW_THREAD_FINISHED 2  /* returned: reset it to reuse */
 #define LUAW_THREAD_ERROR 3     /* ended by an error: reset it to reuse */
 
-/* Pops a function and pushes a new thread that will run it. On a sandboxed state the thread
-** gets its own global table, and so does the function (when it is a Luau function). */
+/* Pops a function and pushes a new thread that will run it. On a sandboxed state the thread's
+** globals are the function's own global table when it has one (a chunk loaded on that state:
+** two threads of one chunk share its globals), otherwise a fresh writable table. */
 int32_t luaw_thread_new(luaw_State* S, luaw_Error* err) LUAW_NOEXCEPT;
 /*
 ** Resumes the thread at index tidx with the nargs values on top of the stack (popped). The

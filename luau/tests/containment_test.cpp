@@ -579,4 +579,32 @@ TEST_F(Containment, NestedCallsOfAHostFunctionNeverYield)
     luaw_settop(S, 0);
 }
 
+TEST_F(Containment, SandboxedLoadedChunksUseTheirOwnGlobalsThroughG)
+{
+    // Requirement: a chunk loaded with luaw_load on a sandboxed state writes _G.x and x into
+    // its own globals (Luau resolves _G when loading, so the chunk must be loaded against its
+    // own table), and a thread made from it shares them with loadstring'd code.
+    ASSERT_EQ(luaw_sandbox(S, &err), LUAW_OK);
+    const std::string src = "_G.x = 1 y = 2 local f = loadstring('return x + y') return x + _G.y + f()";
+    char* bc = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(luaw_compile(src.data(), src.size(), nullptr, &bc, &len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=loaded", 7, bc, len, &err), LUAW_OK) << message();
+    ASSERT_EQ(luaw_pcall(S, 0, 1, &err), LUAW_OK) << message();
+    EXPECT_EQ(number_at(1), 6.0);
+    luaw_settop(S, 0);
+    ASSERT_EQ(luaw_load(S, "=again", 6, bc, len, &err), LUAW_OK) << message();
+    luaw_free(bc);
+    ASSERT_EQ(luaw_thread_new(S, &err), LUAW_OK) << message();
+    int32_t n = 0;
+    ASSERT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_OK) << message();
+    EXPECT_EQ(number_at(2), 6.0);
+    luaw_settop(S, 0);
+    ASSERT_EQ(run("return x == nil and y == nil", &n), LUAW_OK);
+    luaw_Value v{};
+    ASSERT_EQ(luaw_read_values(S, 1, 1, &v), LUAW_OK);
+    EXPECT_EQ(v.u.boolean, 1);
+    luaw_settop(S, 0);
+}
+
 } // namespace

@@ -346,13 +346,6 @@ static void tighten_deadline(luaw_State* S, uint64_t deadline)
         Watchdog::get().run_started();
 }
 
-void give_own_globals(lua_State* L, int idx)
-{
-    idx = lua_absindex(L, idx);
-    push_own_globals(L);
-    lua_setfenv(L, idx);
-}
-
 void push_own_globals(lua_State* L)
 {
     lua_rawcheckstack(L, 3);

@@ -225,10 +225,8 @@ void begin_run(luaw_State* S);
 void end_run(luaw_State* S);
 // The message a stop raises in Luau and reports to the host.
 const std::string& stop_message(luaw_State* S);
-// Gives the function at idx its own writable global table whose reads fall through to the
-// globals of L (the sandbox's per-chunk environment). Raises on OOM.
-void give_own_globals(lua_State* L, int idx);
-// Pushes such a table (for a thread's LUA_GLOBALSINDEX). Raises on OOM.
+// Pushes a writable global table whose reads fall through to the globals of L (the sandbox's
+// per-chunk environment, for a thread's LUA_GLOBALSINDEX). Raises on OOM.
 void push_own_globals(lua_State* L);
 // Raises the current stop (S->stopping) as a Luau error.
 [[noreturn]] void raise_stop(luaw_State* S, lua_State* L);

@@ -275,10 +275,34 @@ int32_t luaw::load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, 
     {
         return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
     }
-    if (!lua_checkstack(L, 2))
+    if (!lua_checkstack(L, 3))
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+    // Sandboxed: the chunk gets its own writable globals, never the shared ones. It must be
+    // loaded on a thread whose globals already are that table: Luau resolves a safe
+    // environment's imports (_G, library names) against the loading thread's globals at load
+    // time, so setting the environment afterwards would leave _G pointing at the shared table.
+    lua_State* target = L;
+    const bool own_globals = S->sandboxed && L->gt == S->L->gt;
+    if (own_globals)
+    {
+        int env_rc = protect(L, [&](lua_State* L) {
+            target = lua_newthread(L);
+            push_own_globals(target);
+            lua_replace(target, LUA_GLOBALSINDEX);
+        });
+        if (env_rc != LUA_OK)
+        {
+            lua_pop(L, 1);
+            return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+        }
+    }
     // luau_load is protected; it fails with a message for compile errors and bad bytecode.
-    int rc = luau_load(L, name.c_str(), bytecode, bytecode_len, 0);
+    int rc = luau_load(target, name.c_str(), bytecode, bytecode_len, 0);
+    if (own_globals)
+    {
+        lua_xmove(target, L, 1); // the chunk or the error message
+        lua_remove(L, -2);       // the loading thread
+    }
     if (rc != 0)
     {
         size_t len = 0;
@@ -290,16 +314,6 @@ int32_t luaw::load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, 
         set_error(S, err, status, msg ? msg : "load failed", msg ? len : 11);
         lua_pop(L, 1);
         return status;
-    }
-    // Sandboxed: the chunk writes its globals into its own table, never the shared ones.
-    if (S->sandboxed && L->gt == S->L->gt)
-    {
-        int env_rc = protect(L, [](lua_State* L) { give_own_globals(L, -1); });
-        if (env_rc != LUA_OK)
-        {
-            lua_pop(L, 2); // the error and the chunk
-            return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
-        }
     }
     return set_ok(err);
 }

@@ -87,7 +87,17 @@ extern "C" int32_t luaw_thread_new(luaw_State* S, luaw_Error* err) noexcept
         lua_State* co = lua_newthread(L); // function, thread
         if (S->sandboxed)
         {
-            push_own_globals(co);
+            // A chunk with its own globals shares them with its thread (so loadstring there
+            // sees the chunk's globals); anything else gets a fresh table.
+            lua_getfenv(L, -2);
+            const bool own = lua_istable(L, -1) && !lua_rawequal(L, -1, LUA_GLOBALSINDEX);
+            if (own)
+                lua_xmove(L, co, 1);
+            else
+            {
+                lua_pop(L, 1);
+                push_own_globals(co);
+            }
             lua_replace(co, LUA_GLOBALSINDEX);
         }
         lua_insert(L, -2);  // thread, function

@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use crate::value::{Value, ValueRef};
 
-pub(crate) const LUAW_ABI_VERSION: u32 = 1;
+pub(crate) const LUAW_ABI_VERSION: u32 = 2;
 /// Our view of the build: every build of the wrapper must agree (see luau_config.h).
 pub(crate) const EXPECTED_MAX_CSTACK: i32 = 1_000_000;
 pub(crate) const EXPECTED_VECTOR_SIZE: i32 = 3;

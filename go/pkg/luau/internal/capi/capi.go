@@ -222,7 +222,9 @@ const (
 	CBError = int32(C.LUAW_CB_ERROR)
 	CBPanic = int32(C.LUAW_CB_PANIC)
 
-	// HeaderABIVersion is the ABI version this binding was compiled against.
+	// HeaderABIVersion is the ABI version this binding was compiled against (2 since
+	// luaw_Call carries the continuation fields). Go's build cache does not track the
+	// header: after a header change, a package edit or `go clean -cache` rebuilds cgo.
 	HeaderABIVersion = uint32(C.LUAW_ABI_VERSION)
 )
 
