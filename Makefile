@@ -16,7 +16,7 @@ PREFIX      ?= /usr/local
 # Go command run by make finds it; outside, `make install` (README, "Outside this repository").
 export PKG_CONFIG_PATH := $(ROOT)/$(NATIVE)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: test demo matrix conformance bench native install native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
+.PHONY: test demo matrix conformance bench native install package-test package-go package-rust native-check cpp-test cpp-longjmp cpp-asan go-test rust-test tools-test lint header-check clean
 
 ## native: Luau + the wrapper as target/native/libluau_embed.a (release, NDEBUG) and its
 ## pkg-config file target/native/pkgconfig/luau-embed.pc; Go links it.
@@ -32,6 +32,14 @@ $(NATIVE)/pkgconfig/luau-embed.pc: $(NATIVE)/libluau_embed.a luau/luau-embed.pc.
 ## PREFIX/lib/libluau_embed.a, PREFIX/include/luau_wrapper.h, PREFIX/lib/pkgconfig/luau-embed.pc.
 install: native
 	cmake --install $(NATIVE) --prefix "$(PREFIX)"
+
+## package-test: the Go module and the Rust crates as users outside this repository get them
+## (a module proxy / a registry of packaged crates in temp dirs; tools/package/).
+package-test: package-go package-rust
+package-go: native
+	@tools/package/go_outside.sh
+package-rust:
+	@tools/package/rust_outside.sh
 
 ## native-check: the same sources with Luau's API asserts on, plus the GoogleTest suite.
 native-check:
@@ -100,7 +108,7 @@ bench: native
 
 lint: header-check
 
-test: header-check bazel-check tools-test cpp-test cpp-longjmp cpp-asan go-test rust-test matrix conformance
+test: header-check bazel-check tools-test cpp-test cpp-longjmp cpp-asan go-test rust-test matrix conformance package-test
 	@echo "make test: all suites passed"
 
 demo: native

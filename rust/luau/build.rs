@@ -1,7 +1,11 @@
 //! Builds Luau (Common, Ast, Bytecode, Compiler, VM) and the shared C++ wrapper
-//! (`luau/c/src/*.cpp`) into two static libraries, mirroring `luau/CMakeLists.txt`:
-//! the same file set, C++17, the one config header `luau/c/luau_config.h` forced into every
+//! (`csrc/src/*.cpp`) into two static libraries, mirroring `luau/CMakeLists.txt`:
+//! the same file set, C++17, the one config header `csrc/luau_config.h` forced into every
 //! translation unit, `-fno-math-errno`, no warnings for Luau's own files.
+//!
+//! `csrc` is the wrapper's one copy in git, `luau/c`, through a symlink (`csrc ->
+//! ../../luau/c`); `cargo package` stores the files themselves, so the published crate
+//! carries the wrapper and needs nothing outside its own package but luau0-src.
 //!
 //! The C++ is always built at `-O2` (an unoptimised VM makes debug test runs crawl). Debug
 //! profiles add `LUAU_ENABLE_ASSERT` (Luau's API misuse checks); every other profile defines
@@ -26,15 +30,15 @@ const COMPONENTS: [&str; 5] = ["Common", "Ast", "Bytecode", "Compiler", "VM"];
 fn main() {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let repo = manifest_dir
-        .join("../..")
+    // Canonical: in a checkout the symlink's target, so rerun-if-changed watches the files.
+    let wrapper_dir = manifest_dir
+        .join("csrc")
         .canonicalize()
-        .expect("the crate lives at <repo>/rust/luau");
-    let wrapper_dir = repo.join("luau/c");
+        .unwrap_or_else(|e| panic!("the wrapper sources (csrc) of luau-embed: {e}"));
     let config_header = wrapper_dir.join("luau_config.h");
     assert!(
         config_header.is_file(),
-        "missing {}: the crate must be built inside the luau-embed repository",
+        "missing {}: csrc must hold the wrapper (in a checkout a symlink to luau/c)",
         config_header.display()
     );
 
