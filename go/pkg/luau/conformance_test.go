@@ -261,7 +261,7 @@ func registerConformanceInt64(s *luau.State) error {
 // runConformanceScript runs one script on a fresh state: chunk name "=<file>", debug level
 // 1, the given optimisation level. It passes when the last returned value is "OK".
 func runConformanceScript(file string, src string, level int) error {
-	s, err := luau.New()
+	s, err := luau.New(luau.WithSandbox()) // as upstream: luaL_sandbox + a per-chunk global table
 	if err != nil {
 		return err
 	}

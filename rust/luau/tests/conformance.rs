@@ -14,8 +14,8 @@ use std::sync::Mutex;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use luau::{
-    CallContext, CompileOptions, ErrorKind, FromLuau, GcOp, State, UserData, UserDataRegistry,
-    Value, ValueRef,
+    CallContext, CompileOptions, ErrorKind, FromLuau, GcOp, State, StateOptions, UserData,
+    UserDataRegistry, Value, ValueRef,
 };
 use serde_json::Value as Json;
 
@@ -220,7 +220,9 @@ fn register_helpers(state: &State) -> luau::Result<()> {
 /// Runs one script on a fresh state: chunk name `=<file>`, debug level 1, optimisation
 /// `level`. It passes when the last returned value is the string "OK".
 fn run_script(file: &str, src: &[u8], level: u8) -> std::result::Result<(), String> {
-    let state = State::new().map_err(|e| e.to_string())?;
+    // As upstream: luaL_sandbox (sealed before the first run) + a per-chunk global table.
+    let state =
+        State::with_options(StateOptions::new().sandbox(true)).map_err(|e| e.to_string())?;
     register_helpers(&state).map_err(|e| e.to_string())?;
     let options = CompileOptions::new()
         .optimization_level(level)
