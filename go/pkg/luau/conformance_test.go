@@ -80,6 +80,26 @@ func registerConformanceHelpers(s *luau.State) error {
 	helpers := map[string]luau.GoFunc{
 		// print is silent (upstream's lua_silence).
 		"print": func(c *luau.CallContext) error { return nil },
+		// cxxthrow(): upstream throws a C++ exception with "oops"; a host error of that text.
+		"cxxthrow": func(c *luau.CallContext) error { return errors.New("oops") },
+		// resumeerror(co, msg): resumes the script's suspended coroutine co by raising msg at
+		// its yield point (upstream's lua_resumeerror); results and status are ignored.
+		"resumeerror": func(c *luau.CallContext) error {
+			v, err := c.Arg(1)
+			if err != nil {
+				return err
+			}
+			th, ok := v.(*luau.Thread)
+			if !ok {
+				return fmt.Errorf("resumeerror: thread expected, got %T", v)
+			}
+			msg, err := c.String(2)
+			if err != nil {
+				return err
+			}
+			_, _, _ = th.ResumeError(msg)
+			return th.Close()
+		},
 		// loadstring(src [, chunkname]): the chunk name defaults to the source text itself;
 		// loaded on the calling thread; a syntax error returns nil, msg.
 		"loadstring": func(c *luau.CallContext) error {
@@ -268,6 +288,13 @@ func runConformanceScript(file string, src string, level int) error {
 	defer s.Close()
 	if err := registerConformanceHelpers(s); err != nil {
 		return err
+	}
+	if file == "pcall.luau" {
+		// Upstream caps single allocations at 8 MiB; a total limit of 16 MiB has the same
+		// effect on the script (table.create(1e6) runs out of memory).
+		if err := s.SetMemoryLimit(16 << 20); err != nil {
+			return err
+		}
 	}
 	// Compile at the level, load, and resume as a thread, as upstream's lua_resume: the
 	// chunk is yieldable; a yield that reaches the runner fails the script ("thread yielded
