@@ -678,7 +678,7 @@ impl RawState {
             // exactly n on success (it validates first/n against the stack).
             let status = unsafe { luaw_read_values(self.s(), first, n, raw.as_mut_ptr()) };
             check_status(status, "luaw_read_values")?;
-            self.check_budget(&raw[..count])?;
+            self.check_small_budget(&raw[..count])?;
             // SAFETY: the values were just read and stay on the stack while we copy them.
             return Ok(raw[..count]
                 .iter()
@@ -1663,6 +1663,23 @@ impl RawState {
         }
         if bytes > budget {
             return Err(over_budget(bytes, budget));
+        }
+        Ok(())
+    }
+
+    /// `check_budget` for at most [`SMALL`] values: their fixed cost is at most
+    /// `SMALL * size_of::<Value>()`, so only string bytes are summed (the hot path).
+    #[inline]
+    fn check_small_budget(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
+        let strings: usize = raw
+            .iter()
+            .filter(|v| v.type_ == LUAW_TSTRING)
+            // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
+            .map(|v| unsafe { v.u.string.len })
+            .sum();
+        let fixed = SMALL * std::mem::size_of::<Value>();
+        if strings > self.result_budget.get().saturating_sub(fixed) {
+            return Err(over_budget(strings + fixed, self.result_budget.get()));
         }
         Ok(())
     }
