@@ -1801,7 +1801,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<luaw_Value>(), 24);
         assert_eq!(std::mem::align_of::<luaw_Value>(), 8);
         assert_eq!(std::mem::size_of::<luaw_Error>(), 48);
-        assert_eq!(std::mem::size_of::<luaw_Call>(), 112);
+        assert_eq!(std::mem::size_of::<luaw_Call>(), 128);
         assert_eq!(std::mem::size_of::<luaw_Options>(), 24);
         assert_eq!(std::mem::size_of::<luaw_BuildInfo>(), 32);
     }
