@@ -47,7 +47,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LUAU_SRC_DIR");
     println!("cargo:rerun-if-env-changed=CARGO_HOME");
 
-    let luau = luau_source_dir();
+    let luau = luau_source_dir(&manifest_dir);
     let debug_profile = env::var("PROFILE").map(|p| p == "debug").unwrap_or(false);
 
     // Luau first (cached across wrapper edits), then the wrapper; both without cc's own link
@@ -148,19 +148,27 @@ fn cpp_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// `LUAU_SRC_DIR`, else `$CARGO_HOME/registry/src/*/luau0-src-<version>/luau`.
-fn luau_source_dir() -> PathBuf {
+/// `LUAU_SRC_DIR`, else `<this package>/../luau0-src-<version>/luau` (a registry or vendored
+/// build), else `$CARGO_HOME/registry/src/*/luau0-src-<version>/luau` (a checkout).
+fn luau_source_dir(manifest_dir: &Path) -> PathBuf {
     if let Some(dir) = env::var_os("LUAU_SRC_DIR") {
         let dir = PathBuf::from(dir);
         check_luau_dir(&dir, "LUAU_SRC_DIR");
         return dir;
+    }
+    let wanted = format!("luau0-src-{LUAU0_SRC_VERSION}");
+    // Built from a registry or a vendored directory (`cargo vendor`, a directory source),
+    // this package is unpacked next to the luau0-src that Cargo resolved for it.
+    let sibling = manifest_dir.join("..").join(&wanted).join("luau");
+    if sibling.join("VM/include/lua.h").is_file() {
+        println!("cargo:rerun-if-changed={}", sibling.display());
+        return sibling;
     }
     let cargo_home = env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .expect("neither CARGO_HOME nor HOME is set");
     let registry = cargo_home.join("registry/src");
-    let wanted = format!("luau0-src-{LUAU0_SRC_VERSION}");
     let mut found: Vec<PathBuf> = fs::read_dir(&registry)
         .into_iter()
         .flatten()

@@ -10,8 +10,9 @@
 #      `cargo new`, `cargo add luau-embed`, src/main.rs = testdata/rust/main.rs (Rust
 #      functions called from Luau, a closure and a #[luau::function]), `cargo run`, output
 #      checked.
-# Network: crates.io only (cargo fetch, the verify step's resolution). CARGO_HOME is the
-# user's (luau0-src and the other crates stay cached). Build outputs go to
+# Network: crates.io only (cargo fetch, the verify step's resolution). Steps 1-2 use the
+# user's CARGO_HOME (luau0-src and the other crates stay cached), step 3 an empty one with
+# the stand-in for crates.io as its only source. Build outputs go to
 # target/package/{cargo,registry,outside} and are reused between runs: a cold run builds Luau twice
 # (the verify step, then the outside crate), a warm run only the wrapper.
 # LUAW_PACKAGE_KEEP=1 keeps the temp dir.
@@ -68,6 +69,9 @@ EOF
 # packaged crates changed since the last run, drop their fingerprints so that they rebuild
 # (their build-script output, with the cached Luau archive, stays).
 export CARGO_TARGET_DIR="$OUT/outside"
+# An empty CARGO_HOME: the outside build sees no registry cache or checkout of this project,
+# only the stand-in for crates.io (so luau0-src too comes from there, as it would from crates.io).
+export CARGO_HOME="$tmp/cargo-home"
 stamp=$CARGO_TARGET_DIR/packaged.sha256
 sums=$(cd "$tmp/crates" && sha256sum ./*.crate)
 if [ -d "$CARGO_TARGET_DIR/debug/.fingerprint" ] && [ "$(cat "$stamp" 2>/dev/null)" != "$sums" ]; then
