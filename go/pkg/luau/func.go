@@ -252,12 +252,18 @@ func dispatch(stateID uint64, raw *capi.Call) int32 {
 }
 
 // panicked records the first panic of the outermost call; leave re-raises it.
+// capi.PanicNil stands for panic(nil) under GODEBUG=panicnil=1: it is re-raised as
+// panic(nil), with the text of runtime.PanicNilError.
 func (st *state) panicked(raw *capi.Call, v any) int32 {
+	text := panicText(v)
+	if v == capi.PanicNil {
+		v, text = nil, (&runtime.PanicNilError{}).Error()
+	}
 	if !st.panicking {
 		st.panicking, st.panicVal = true, v
 	}
 	raw.ResetResults()
-	raw.SetError(panicText(v), 0)
+	raw.SetError(text, 0)
 	return capi.CBPanic
 }
 
@@ -625,6 +631,9 @@ func (c *CallContext) Push(v any) error {
 		return nil
 	}
 	if isScalar(v) {
+		if err := checkExact(v); err != nil {
+			return err
+		}
 		r := c.raw.AddResult()
 		if r == nil {
 			return newError(KindMemory, "luau: not enough memory for results")

@@ -172,7 +172,12 @@ func (st *state) leave(outer bool) {
 	}
 	if st.ud != nil && (st.ud.live > 0 || st.ud.pending != nil) {
 		if dtors := st.udDrain(); len(dtors) > 0 {
-			defer runDestructors(dtors)
+			hostPanic := st.panicking // re-raised below; it wins over a destructor's panic
+			defer func() {
+				if v, p := runDestructors(dtors); p && !hostPanic {
+					panic(v)
+				}
+			}()
 		}
 	}
 	if st.hostErrsUsed {
@@ -265,7 +270,7 @@ func (st *state) close() error {
 	dtors := st.udClose()
 	st.closed.Store(true)
 	st.busy.Store(0)
-	runDestructors(dtors)
+	reraise(runDestructors(dtors)) // every destructor runs; then the first panic, if any
 	return nil
 }
 
@@ -288,7 +293,7 @@ func (st *state) abandon() error {
 	dtors := st.udClose() // Go side only: no C call
 	st.closed.Store(true)
 	st.busy.Store(0)
-	runDestructors(dtors)
+	reraise(runDestructors(dtors))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -209,7 +210,7 @@ func convFor(t reflect.Type) (*conv, error) {
 	if c, ok := convCache.Load(t); ok {
 		return c.(*conv), nil
 	}
-	c, err := buildConv(t, 0)
+	c, err := buildConv(t, building{})
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +218,20 @@ func convFor(t reflect.Type) (*conv, error) {
 	return actual.(*conv), nil
 }
 
-func buildConv(t reflect.Type, depth int) (*conv, error) {
-	if depth > 32 {
-		return nil, errors.New("type nesting too deep: " + t.String())
+// building holds the converters under construction, so that a recursive type (type node
+// struct{ C *node }) refers to its own converter instead of recursing forever. Its
+// converter's functions are set before any call reads them.
+type building map[reflect.Type]*conv
+
+func buildConv(t reflect.Type, b building) (*conv, error) {
+	if c, ok := convCache.Load(t); ok {
+		return c.(*conv), nil
+	}
+	if c, ok := b[t]; ok {
+		return c, nil
 	}
 	c := &conv{t: t}
+	b[t] = c
 	switch {
 	case t == vectorType:
 		c.arg = func(cc *CallContext, v *capi.Value, dst reflect.Value) string {
@@ -316,7 +326,7 @@ func buildConv(t reflect.Type, depth int) (*conv, error) {
 			}
 			return msg
 		}
-		c.push = func(cc *CallContext, v reflect.Value) error { cc.PushNumber(float64(v.Int())); return nil }
+		c.push = func(cc *CallContext, v reflect.Value) error { return cc.pushInt(v.Int()) }
 		c.from = func(st *state, x any, dst reflect.Value) string {
 			f, ok := numberOf(x)
 			if !ok {
@@ -338,7 +348,7 @@ func buildConv(t reflect.Type, depth int) (*conv, error) {
 			}
 			return msg
 		}
-		c.push = func(cc *CallContext, v reflect.Value) error { cc.PushNumber(float64(v.Uint())); return nil }
+		c.push = func(cc *CallContext, v reflect.Value) error { return cc.pushUint(v.Uint()) }
 		c.from = func(st *state, x any, dst reflect.Value) string {
 			f, ok := numberOf(x)
 			if !ok {
@@ -409,7 +419,7 @@ func buildConv(t reflect.Type, depth int) (*conv, error) {
 			return ""
 		}
 	case reflect.Slice, reflect.Array, reflect.Map, reflect.Struct, reflect.Pointer:
-		return buildCompositeConv(c, t, depth)
+		return buildCompositeConv(c, t, b)
 	default:
 		return nil, errors.New("no conversion for type " + t.String())
 	}
@@ -417,17 +427,22 @@ func buildConv(t reflect.Type, depth int) (*conv, error) {
 }
 
 // buildCompositeConv handles types that arrive as tables (or userdata of registered types).
-func buildCompositeConv(c *conv, t reflect.Type, depth int) (*conv, error) {
+func buildCompositeConv(c *conv, t reflect.Type, b building) (*conv, error) {
 	switch t.Kind() {
 	case reflect.Pointer:
 		et := t.Elem()
-		ec, err := buildConv(et, depth+1)
+		ec, err := buildConv(et, b)
 		if err != nil {
 			return nil, err
 		}
 		tid := typeIDOf(et)
 		c.arg = func(cc *CallContext, v *capi.Value, dst reflect.Value) string {
 			if v == nil || v.Type == capi.TNil {
+				// A *T of a registered type is the userdata itself: nil is not one (take
+				// the parameter as any to accept nil too). Other pointers may be nil.
+				if ut := cc.st.udTypeOf(et); ut != nil {
+					return expected(ut.name, cc.st, v)
+				}
 				return ""
 			}
 			if v.Type == capi.TUserdata || cc.st.udTypeOf(et) != nil {
@@ -465,7 +480,7 @@ func buildCompositeConv(c *conv, t reflect.Type, depth int) (*conv, error) {
 		}
 		return c, nil
 	case reflect.Struct:
-		fields, err := structFields(t, depth)
+		fields, err := structFields(t, b)
 		if err != nil {
 			return nil, err
 		}
@@ -497,7 +512,7 @@ func buildCompositeConv(c *conv, t reflect.Type, depth int) (*conv, error) {
 			return ""
 		}
 		c.arg = func(cc *CallContext, v *capi.Value, dst reflect.Value) string {
-			if v != nil && v.Type == capi.TUserdata {
+			if v != nil && v.Type == capi.TUserdata || cc.st.udTypeOf(t) != nil {
 				p, msg := cc.st.udArg(v, tid, t)
 				if msg == "" {
 					dst.Set(p.Elem())
@@ -509,7 +524,7 @@ func buildCompositeConv(c *conv, t reflect.Type, depth int) (*conv, error) {
 		c.push = pushAny
 		return c, nil
 	case reflect.Slice, reflect.Array:
-		ec, err := buildConv(t.Elem(), depth+1)
+		ec, err := buildConv(t.Elem(), b)
 		if err != nil {
 			return nil, err
 		}
@@ -541,11 +556,11 @@ func buildCompositeConv(c *conv, t reflect.Type, depth int) (*conv, error) {
 		c.push = pushAny
 		return c, nil
 	case reflect.Map:
-		kc, err := buildConv(t.Key(), depth+1)
+		kc, err := buildConv(t.Key(), b)
 		if err != nil {
 			return nil, err
 		}
-		vc, err := buildConv(t.Elem(), depth+1)
+		vc, err := buildConv(t.Elem(), b)
 		if err != nil {
 			return nil, err
 		}
@@ -627,7 +642,7 @@ type structField struct {
 }
 
 // structFields lists t's exported fields with their converters.
-func structFields(t reflect.Type, depth int) ([]structField, error) {
+func structFields(t reflect.Type, b building) ([]structField, error) {
 	var out []structField
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || f.Anonymous {
@@ -651,7 +666,7 @@ func structFields(t reflect.Type, depth int) ([]structField, error) {
 		if alias == name {
 			alias = ""
 		}
-		fc, err := buildConv(f.Type, depth+1)
+		fc, err := buildConv(f.Type, b)
 		if err != nil {
 			return nil, errors.New("field " + f.Name + ": " + err.Error())
 		}
@@ -670,7 +685,7 @@ func lowerFirst(s string) string {
 
 // structTable converts a struct value to a map (for tables built from Go structs).
 func structTable(v reflect.Value) map[string]any {
-	fields, err := structFields(v.Type(), 0)
+	fields, err := structFields(v.Type(), building{})
 	if err != nil {
 		return nil
 	}
@@ -865,6 +880,23 @@ func (c *CallContext) typedBool(i int) (bool, error) {
 	return v.Bool(), nil
 }
 
+// pushInt adds an integer result, exactly or not at all (see checkExact).
+func (c *CallContext) pushInt(i int64) error {
+	if !exactInt(i) {
+		return errInexact(strconv.FormatInt(i, 10))
+	}
+	c.PushNumber(float64(i))
+	return nil
+}
+
+func (c *CallContext) pushUint(u uint64) error {
+	if !exactUint(u) {
+		return errInexact(strconv.FormatUint(u, 10))
+	}
+	c.PushNumber(float64(u))
+	return nil
+}
+
 // fastFunc returns a GoFunc for the common signatures, or nil.
 func fastFunc(fn any) GoFunc {
 	switch f := fn.(type) {
@@ -875,7 +907,7 @@ func fastFunc(fn any) GoFunc {
 	case func() float64:
 		return func(c *CallContext) error { c.PushNumber(f()); return nil }
 	case func() int:
-		return func(c *CallContext) error { c.PushNumber(float64(f())); return nil }
+		return func(c *CallContext) error { return c.pushInt(int64(f())) }
 	case func() string:
 		return func(c *CallContext) error { c.PushString(f()); return nil }
 	case func() bool:
@@ -925,8 +957,7 @@ func fastFunc(fn any) GoFunc {
 			if err != nil {
 				return err
 			}
-			c.PushNumber(float64(f(a)))
-			return nil
+			return c.pushInt(int64(f(a)))
 		}
 	case func(int, int) int:
 		return func(c *CallContext) error {
@@ -938,8 +969,7 @@ func fastFunc(fn any) GoFunc {
 			if err != nil {
 				return err
 			}
-			c.PushNumber(float64(f(a, b)))
-			return nil
+			return c.pushInt(int64(f(a, b)))
 		}
 	case func(int, int) (int, error):
 		return func(c *CallContext) error {
@@ -955,8 +985,7 @@ func fastFunc(fn any) GoFunc {
 			if err != nil {
 				return err
 			}
-			c.PushNumber(float64(r))
-			return nil
+			return c.pushInt(int64(r))
 		}
 	case func(int64, int64) int64:
 		return func(c *CallContext) error {
@@ -968,8 +997,7 @@ func fastFunc(fn any) GoFunc {
 			if err != nil {
 				return err
 			}
-			c.PushNumber(float64(f(a, b)))
-			return nil
+			return c.pushInt(int64(f(a, b)))
 		}
 	case func(string) string:
 		return func(c *CallContext) error {
@@ -999,8 +1027,7 @@ func fastFunc(fn any) GoFunc {
 			if err != nil {
 				return err
 			}
-			c.PushNumber(float64(f(a)))
-			return nil
+			return c.pushInt(int64(f(a)))
 		}
 	case func(string) error:
 		return func(c *CallContext) error {

@@ -83,6 +83,13 @@ func WithOperator(op string, fn any) TypeOption {
 // WithDestructor runs fn once for each Go value of the type when Luau no longer refers to
 // it (after the outermost call that noticed the collection) or when the State closes. It
 // runs on the goroutine that used the state, outside any call: it must not use the state.
+//
+// A panicking destructor does not stop the others: every destructor due runs, then the
+// first panic is re-raised (with its original value) from the call that ran them: the
+// outermost call (DoString, Call, ...) after its results are ready, or Close after the
+// state is closed. If a host function's panic is being re-raised by the same call, that
+// one wins and the destructor panics are dropped. Later destructor panics of the same
+// batch are dropped.
 func WithDestructor[T any](fn func(*T)) TypeOption {
 	return func(c *typeConfig) {
 		if fn == nil {
@@ -192,7 +199,7 @@ func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig, fast
 	}
 	ut := &udType{id: typeIDOf(t), name: strings.Clone(name), goType: t, dtor: cfg.dtor}
 	if t.Kind() == reflect.Struct {
-		fs, err := structFields(t, 0)
+		fs, err := structFields(t, building{})
 		if err != nil {
 			return newError(KindArgument, "luau: RegisterType(%q): %v", name, err)
 		}
@@ -597,10 +604,36 @@ func (st *state) udClose() []func() {
 	return d
 }
 
-// runDestructors runs destructors outside the state (after it was released).
-func runDestructors(d []func()) {
+// runDestructors runs destructors outside the state (after it was released): every one of
+// them, even when some panic. It returns the first panic (panicked is true; v is nil for
+// panic(nil) under GODEBUG=panicnil=1), which the caller re-raises; later ones are dropped.
+func runDestructors(d []func()) (v any, panicked bool) {
 	for _, f := range d {
-		f()
+		if pv, ok := runGuarded(f); ok && !panicked {
+			v, panicked = pv, true
+		}
+	}
+	return v, panicked
+}
+
+// runGuarded runs f and reports its panic (the flag, not recover's result, tells that f
+// panicked: recover() is nil for panic(nil) under GODEBUG=panicnil=1).
+func runGuarded(f func()) (v any, panicked bool) {
+	panicked = true
+	defer func() {
+		if panicked {
+			v = recover()
+		}
+	}()
+	f()
+	panicked = false
+	return nil, false
+}
+
+// reraise panics with the first destructor panic, if there was one.
+func reraise(v any, panicked bool) {
+	if panicked {
+		panic(v)
 	}
 }
 

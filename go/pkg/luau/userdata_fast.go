@@ -76,8 +76,7 @@ func fastMethod[T any](fn any, ut *udType) GoFunc {
 			if err != nil {
 				return err
 			}
-			c.PushNumber(float64(f(p)))
-			return nil
+			return c.pushInt(int64(f(p)))
 		}
 	case func(*T) bool:
 		return func(c *CallContext) error {

@@ -3,6 +3,7 @@ package luau
 import (
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -29,6 +30,12 @@ import (
 // kind (as number), string, []byte (as string), Vector, *Function, and slices, arrays and
 // maps (as tables; map keys must be strings, numbers or bools). Anything else gives an
 // error of kind KindConversion.
+//
+// Integers are never rounded: an int, int64, uint, uint64 or uintptr value becomes a Luau
+// number only if a float64 holds it exactly (every integer within ±2^53, and larger ones
+// that happen to be exact, such as 2^60); any other value is an error of kind
+// KindConversion ("luau: integer 9007199254740993 has no exact Luau number ..."), also
+// when a typed host function returns it (the script then sees that error).
 
 // Vector is a Luau vector (3 components).
 type Vector struct{ X, Y, Z float32 }
@@ -170,6 +177,9 @@ func (st *state) prepareArgs(args []any) (n, extra int, err error) {
 	nbytes := 0
 	for _, a := range args {
 		if isScalar(a) {
+			if err := checkExact(a); err != nil {
+				return 0, 0, err
+			}
 			nbytes += scalarBytes(a)
 			continue
 		}
@@ -198,6 +208,9 @@ func (st *state) prepareArgs(args []any) (n, extra int, err error) {
 // push pushes one Go value onto the Luau stack.
 func (st *state) push(v any, depth int) error {
 	if isScalar(v) {
+		if err := checkExact(v); err != nil {
+			return err
+		}
 		n := scalarBytes(v)
 		if !st.c.Reserve(1, n+1) {
 			return newError(KindMemory, "luau: not enough memory")
@@ -617,4 +630,53 @@ func (st *state) callRefScalar(ref int32, args []any) (out []any, err error, ok 
 		out[i], _ = scalarValue(&v)
 	}
 	return out, nil, true
+}
+
+// exactInt reports whether a float64 holds i exactly (always within ±2^53).
+func exactInt(i int64) bool {
+	if i >= -1<<53 && i <= 1<<53 {
+		return true
+	}
+	f := float64(i)
+	return f < 0x1p63 && int64(f) == i
+}
+
+// exactUint reports whether a float64 holds u exactly (always up to 2^53).
+func exactUint(u uint64) bool {
+	if u <= 1<<53 {
+		return true
+	}
+	f := float64(u)
+	return f < 0x1p64 && uint64(f) == u
+}
+
+func errInexact(s string) error {
+	return newError(KindConversion, "luau: integer %s has no exact Luau number (a Luau number holds integers exactly within ±2^53)", s)
+}
+
+// checkExact is nil unless v is an integer that would be rounded as a Luau number.
+func checkExact(v any) error {
+	switch x := v.(type) {
+	case int:
+		if !exactInt(int64(x)) {
+			return errInexact(strconv.FormatInt(int64(x), 10))
+		}
+	case int64:
+		if !exactInt(x) {
+			return errInexact(strconv.FormatInt(x, 10))
+		}
+	case uint:
+		if !exactUint(uint64(x)) {
+			return errInexact(strconv.FormatUint(uint64(x), 10))
+		}
+	case uint64:
+		if !exactUint(x) {
+			return errInexact(strconv.FormatUint(x, 10))
+		}
+	case uintptr:
+		if !exactUint(uint64(x)) {
+			return errInexact(strconv.FormatUint(uint64(x), 10))
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ package capi
 import "C"
 
 import (
+	"runtime"
 	"unsafe"
 )
 
@@ -172,6 +173,33 @@ var PanicHandler func(stateID uint64, call *Call, v any) int32
 // below without running them, so that state must never be used again.
 var GoexitHandler func(stateID uint64, call *Call)
 
+// PanicNil is the value PanicHandler receives for panic(nil) under GODEBUG=panicnil=1
+// (the default of a main module declaring go < 1.21), where recover() returns nil for it
+// exactly as during runtime.Goexit.
+var PanicNil = new(struct{ _ byte })
+
+// unwindingPanic reports whether the deferred function that calls it runs because of a
+// panic rather than runtime.Goexit: the frame that runs deferred calls tells them apart
+// (runtime.gopanic or runtime.Goexit). Called only when recover() returned nil before the
+// callback returned, so it costs nothing on the call path.
+func unwindingPanic() bool {
+	var pcs [64]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		switch f.Function {
+		case "runtime.gopanic":
+			return true
+		case "runtime.Goexit":
+			return false
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
 //export capiGoDispatch
 func capiGoDispatch(stateID C.uint64_t, call *C.luaw_Call) (rc C.int32_t) {
 	c := (*Call)(call)
@@ -180,10 +208,16 @@ func capiGoDispatch(stateID C.uint64_t, call *C.luaw_Call) (rc C.int32_t) {
 	defer func() {
 		v := recover() // exactly once: a second call would see no panic
 		if v == nil {
-			if !returned && GoexitHandler != nil {
-				GoexitHandler(uint64(stateID), c) // neither a panic nor a return: Goexit
+			if returned {
+				return
 			}
-			return
+			if !unwindingPanic() {
+				if GoexitHandler != nil {
+					GoexitHandler(uint64(stateID), c) // neither a panic nor a return: Goexit
+				}
+				return
+			}
+			v = PanicNil // panic(nil) with GODEBUG=panicnil=1: recovered, never lost
 		}
 		rc = C.int32_t(CBPanic)
 		if PanicHandler != nil {
