@@ -148,7 +148,7 @@ func luarEcho(s string) string {
 
 // ---- drivers ----
 
-func newProject(b *testing.B) *luau.State {
+func newProject(b testing.TB) *luau.State {
 	b.Helper()
 	s, err := luau.New()
 	if err != nil {
