@@ -3,13 +3,16 @@
 //! with runnable examples).
 //!
 //! Every option is either wired into the generated code or rejected with a compile error:
-//! nothing is silently ignored. The generated code names the runtime crate as `::luau`.
+//! nothing is silently ignored. The generated code names the runtime crate as `::luau`, or,
+//! when the crate being compiled renamed the dependency (`lua = { package = "luau-embed" }`),
+//! by that name (see `krate.rs`).
 
 use proc_macro::TokenStream;
 
 mod attrs;
 mod derive;
 mod function;
+mod krate;
 mod methods;
 mod wrapper;
 
@@ -20,7 +23,7 @@ mod wrapper;
 /// Options: `#[luau::function(name = "luau_name")]`.
 #[proc_macro_attribute]
 pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
-    function::expand(attr.into(), item.into()).into()
+    krate::rewrite(function::expand(attr.into(), item.into())).into()
 }
 
 /// Exposes the functions of an inherent `impl` block of a userdata type to Luau: `&self` and
@@ -29,7 +32,7 @@ pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[luau(skip)]`.
 #[proc_macro_attribute]
 pub fn methods(attr: TokenStream, item: TokenStream) -> TokenStream {
-    methods::expand(attr.into(), item.into()).into()
+    krate::rewrite(methods::expand(attr.into(), item.into())).into()
 }
 
 /// Implements `luau::UserData` (and `luau::UserDataType`) for a struct or enum: its name,
@@ -37,5 +40,5 @@ pub fn methods(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[luau(name = "...")]`) and the methods of its `#[luau::methods]` block, if any.
 #[proc_macro_derive(UserData, attributes(luau))]
 pub fn derive_user_data(input: TokenStream) -> TokenStream {
-    derive::expand(input.into()).into()
+    krate::rewrite(derive::expand(input.into())).into()
 }

@@ -50,7 +50,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// Is `attr` `#[luau::function]` / `#[luau::function(...)]`?
+/// Is `attr` `#[luau::function]` / `#[luau::function(...)]` (or, under a renamed dependency,
+/// `#[<name>::function]`)?
 fn is_function_attr(attr: &Attribute) -> bool {
     let segs: Vec<String> = attr
         .path()
@@ -58,7 +59,9 @@ fn is_function_attr(attr: &Attribute) -> bool {
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    segs == ["luau", "function"]
+    segs.len() == 2
+        && segs[1] == "function"
+        && (segs[0] == "luau" || segs[0] == crate::krate::name())
 }
 
 fn meta_kind_error(meta: &syn::LitStr) -> syn::Error {
