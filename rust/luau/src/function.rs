@@ -712,9 +712,12 @@ fn refuse_after_panic(ctx: &mut CallContext<'_>) -> i32 {
 #[inline(never)]
 fn drain_guarded(ctx: &mut CallContext<'_>) -> std::result::Result<(), i32> {
     let shared = ctx.shared;
+    // drain_released drops each value under its own guard and stores the first panic.
     let released = catch_unwind(AssertUnwindSafe(|| shared.drain_released()));
     if let Err(payload) = released {
         shared.store_panic(payload);
+    }
+    if shared.panic_pending() {
         ctx.frame.set_error(b"a userdata destructor panicked", 0);
         return Err(ffi::LUAW_CB_PANIC);
     }

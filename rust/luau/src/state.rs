@@ -386,10 +386,47 @@ impl Drop for State {
             .collect();
         ids.append(&mut self.shared.hidden_ids.borrow_mut());
         registry::remove(&self.shared.functions, self.shared.key, ids);
-        // Every userdata value still held is dropped now (Luau queues nothing at close).
+        // Every userdata value still held is dropped now (Luau queues nothing at close):
+        // each under its own guard, then the first panic is resumed (unless the thread is
+        // unwinding already: then it is dropped, as a second panic would abort).
         let values = self.shared.userdata.borrow_mut().take_all();
-        drop(values);
+        if let Some(payload) = drop_all_guarded(values) {
+            if std::thread::panicking() {
+                drop_payload(payload);
+            } else {
+                resume_unwind(payload);
+            }
+        }
     }
+}
+
+/// Drops a panic payload whose own `Drop` may panic: that second panic is caught and its
+/// payload leaked (`mem::forget`), so nothing unwinds into C or out of another unwind.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+    {
+        std::mem::forget(again);
+    }
+}
+
+/// Drops `values` one at a time, each under its own guard, so every `Drop` runs even when
+/// some panic (dropping the whole `Vec` would abort on the second panic). Returns the first
+/// panic; later ones are dropped with [`drop_payload`].
+pub(crate) fn drop_all_guarded(values: Vec<Rc<dyn Any>>) -> Option<Box<dyn Any + Send>> {
+    let mut first = None;
+    for value in values {
+        if let Err(payload) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(value)))
+        {
+            if first.is_none() {
+                first = Some(payload);
+            } else {
+                drop_payload(payload);
+            }
+        }
+    }
+    first
 }
 
 /// A Luau function held by the host (from [`State::load`] or [`State::get_function`]).
@@ -548,7 +585,9 @@ impl Shared {
             return;
         }
         let removed = self.userdata.borrow_mut().remove(&handles);
-        drop(removed);
+        if let Some(payload) = drop_all_guarded(removed) {
+            self.store_panic(payload);
+        }
     }
 
     /// Pushes `registry[r][key]` (the table stays below it); returns the value's index.
@@ -625,12 +664,16 @@ impl Shared {
         self.panic.borrow().is_some()
     }
 
-    /// Keeps the first panic of the outermost call (later ones are dropped).
+    /// Keeps the first panic of the outermost call (later ones are dropped, through
+    /// [`drop_payload`]: this runs inside the C callback, where no unwind may escape).
     pub(crate) fn store_panic(&self, payload: Box<dyn Any + Send>) {
         let mut slot = self.panic.borrow_mut();
         if slot.is_none() {
             *slot = Some(payload);
+            return;
         }
+        drop(slot);
+        drop_payload(payload);
     }
 
     pub(crate) fn do_string(&self, src: &[u8], chunkname: &[u8]) -> Result<Vec<Value>> {
