@@ -18,6 +18,101 @@ const DEFAULT: &str = "luau";
 thread_local! {
     /// (manifest dir, resolved name): one Cargo.toml read per crate being compiled.
     static CACHE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+    /// The `crate = "..."` option of the expansion in progress.
+    static OVERRIDE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Runs one expansion with the `crate = "path"` option taken out of `opts` (the attribute's
+/// arguments), then rewrites `::luau` in its output.
+pub(crate) fn expand_with(
+    opts: TokenStream,
+    expand: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let (rest, path) = match take_crate_opt(opts) {
+        Ok(v) => v,
+        Err(e) => return e.to_compile_error(),
+    };
+    OVERRIDE.with(|o| *o.borrow_mut() = path);
+    let out = rewrite(expand(rest));
+    OVERRIDE.with(|o| *o.borrow_mut() = None);
+    out
+}
+
+/// A derive's expansion with `crate = "path"` taken out of the type's `#[luau(...)]`.
+pub(crate) fn expand_derive(
+    input: TokenStream,
+    expand: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let mut parsed: syn::DeriveInput = match syn::parse2(input.clone()) {
+        Ok(i) => i,
+        Err(_) => return rewrite(expand(input)), // the derive reports the error itself
+    };
+    let mut path = None;
+    for attr in parsed.attrs.iter_mut().filter(|a| crate::attrs::is_luau(a)) {
+        let syn::Meta::List(list) = &mut attr.meta else {
+            continue;
+        };
+        match take_crate_opt(list.tokens.clone()) {
+            Ok((rest, Some(p))) => {
+                list.tokens = rest;
+                path = Some(p);
+            }
+            Ok((_, None)) => {}
+            Err(e) => return e.to_compile_error(),
+        }
+    }
+    // An emptied `#[luau()]` is dropped.
+    parsed.attrs.retain(|a| {
+        !(crate::attrs::is_luau(a) && matches!(&a.meta, syn::Meta::List(l) if l.tokens.is_empty()))
+    });
+    OVERRIDE.with(|o| *o.borrow_mut() = path);
+    let out = rewrite(expand(quote::quote!(#parsed)));
+    OVERRIDE.with(|o| *o.borrow_mut() = None);
+    out
+}
+
+/// Splits `crate = "path"` off an option list (`name = "x", crate = "lua"`).
+pub(crate) fn take_crate_opt(opts: TokenStream) -> syn::Result<(TokenStream, Option<String>)> {
+    if opts.is_empty() {
+        return Ok((opts, None));
+    }
+    let list = crate::attrs::parse_opts(opts.clone())?;
+    let mut path = None;
+    let mut rest = Vec::new();
+    for o in list {
+        if o.key == "crate" {
+            let Some(v) = &o.value else {
+                return Err(syn::Error::new(o.key.span(), "write `crate = \"path\"`"));
+            };
+            let text: String = v.value().chars().filter(|c| !c.is_whitespace()).collect();
+            if syn::parse_str::<syn::Path>(&text).is_err() {
+                return Err(syn::Error::new(
+                    v.span(),
+                    "`crate` must name a path, e.g. `crate = \"lua\"`",
+                ));
+            }
+            path = Some(text);
+        } else {
+            let key = &o.key;
+            rest.push(match &o.value {
+                Some(v) => quote::quote!(#key = #v),
+                None => quote::quote!(#key),
+            });
+        }
+    }
+    if path.is_none() {
+        return Ok((opts, None));
+    }
+    Ok((quote::quote!(#(#rest),*), path))
+}
+
+/// The path under which the generated code reaches `luau-embed`: the `crate = "..."` option as
+/// written, else `::<key>` of a renamed dependency, else `::luau`.
+pub(crate) fn path() -> String {
+    if let Some(p) = OVERRIDE.with(|o| o.borrow().clone()) {
+        return p;
+    }
+    format!("::{}", name())
 }
 
 /// The name under which the crate being compiled reaches `luau-embed` (`luau` unless renamed).
@@ -90,11 +185,11 @@ pub(crate) fn renamed(manifest: &str) -> Option<String> {
 
 /// Rewrites every `::luau` path prefix of `ts` to `::<name>` (nothing to do for `luau`).
 pub(crate) fn rewrite(ts: TokenStream) -> TokenStream {
-    let name = name();
-    if name == DEFAULT {
+    let path = path();
+    if path == format!("::{DEFAULT}") {
         return ts;
     }
-    rewrite_to(ts, &name)
+    rewrite_to(ts, &path)
 }
 
 fn rewrite_to(ts: TokenStream, name: &str) -> TokenStream {
@@ -110,9 +205,16 @@ fn rewrite_to(ts: TokenStream, name: &str) -> TokenStream {
                 && b.as_char() == ':'
                 && id == DEFAULT
             {
-                out.push(TokenTree::Punct(a.clone()));
-                out.push(TokenTree::Punct(b.clone()));
-                out.push(TokenTree::Ident(Ident::new(name, id.span())));
+                // `name` is a path: `::lua`, `crate::facade::runtime`, `lua`, ...
+                for (k, seg) in name.split("::").enumerate() {
+                    if k > 0 {
+                        out.push(TokenTree::Punct(a.clone()));
+                        out.push(TokenTree::Punct(b.clone()));
+                    }
+                    if !seg.is_empty() {
+                        out.push(TokenTree::Ident(ident(seg, id.span())));
+                    }
+                }
                 i += 3;
                 continue;
             }
@@ -128,6 +230,14 @@ fn rewrite_to(ts: TokenStream, name: &str) -> TokenStream {
         i += 1;
     }
     out.into_iter().collect()
+}
+
+/// `crate`, `self`, `super` and raw identifiers included.
+fn ident(seg: &str, span: proc_macro2::Span) -> Ident {
+    match seg.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, span),
+        None => Ident::new(seg, span),
+    }
 }
 
 #[cfg(test)]

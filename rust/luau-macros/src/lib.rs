@@ -20,10 +20,12 @@ mod wrapper;
 /// companion type of the same name implementing `luau::HostFunction` (register it with
 /// `state.register_function::<name>()`).
 ///
-/// Options: `#[luau::function(name = "luau_name")]`.
+/// Options: `#[luau::function(name = "luau_name")]`; `crate = "path"` names the runtime crate
+/// in the generated code (default: `luau`, or the key of a renamed `luau-embed` dependency
+/// found in the compiled crate's Cargo.toml; also on `#[luau::methods(crate = "...")]`).
 #[proc_macro_attribute]
 pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
-    krate::rewrite(function::expand(attr.into(), item.into())).into()
+    krate::expand_with(attr.into(), |attr| function::expand(attr, item.into())).into()
 }
 
 /// Exposes the functions of an inherent `impl` block of a userdata type to Luau: `&self` and
@@ -32,13 +34,14 @@ pub fn function(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[luau(skip)]`.
 #[proc_macro_attribute]
 pub fn methods(attr: TokenStream, item: TokenStream) -> TokenStream {
-    krate::rewrite(methods::expand(attr.into(), item.into())).into()
+    krate::expand_with(attr.into(), |attr| methods::expand(attr, item.into())).into()
 }
 
 /// Implements `luau::UserData` (and `luau::UserDataType`) for a struct or enum: its name,
 /// its fields (readable and writable; `#[luau(readonly)]`, `#[luau(skip)]`,
 /// `#[luau(name = "...")]`) and the methods of its `#[luau::methods]` block, if any.
+/// `#[luau(crate = "path")]` on the type names the runtime crate in the generated code.
 #[proc_macro_derive(UserData, attributes(luau))]
 pub fn derive_user_data(input: TokenStream) -> TokenStream {
-    krate::rewrite(derive::expand(input.into())).into()
+    krate::expand_derive(input.into(), derive::expand).into()
 }

@@ -61,7 +61,9 @@ fn is_function_attr(attr: &Attribute) -> bool {
         .collect();
     segs.len() == 2
         && segs[1] == "function"
-        && (segs[0] == "luau" || segs[0] == crate::krate::name())
+        && (segs[0] == "luau"
+            || segs[0] == crate::krate::name()
+            || crate::krate::path().ends_with(&format!("::{}", segs[0])))
 }
 
 fn meta_kind_error(meta: &syn::LitStr) -> syn::Error {

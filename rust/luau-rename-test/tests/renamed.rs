@@ -65,3 +65,44 @@ fn macros_work_under_a_renamed_dependency() {
         .message()
         .contains("missing argument #1 to 'norm' (Vec3 expected)"));
 }
+
+/// A facade crate re-exporting the runtime (as a dependent's own crate may do).
+mod facade {
+    pub use lua as runtime;
+}
+
+/// Requirement: `crate = "path"` names the runtime crate explicitly, on all three macros.
+#[lua::function(crate = "crate::facade::runtime", name = "twice")]
+fn double(x: f64) -> f64 {
+    2.0 * x
+}
+
+#[derive(lua::UserData)]
+#[luau(crate = "crate::facade::runtime", name = "Cell")]
+struct Counter {
+    n: f64,
+}
+
+#[lua::methods(crate = "crate::facade::runtime")]
+impl Counter {
+    #[luau(constructor)]
+    fn new() -> Counter {
+        Counter { n: 0.0 }
+    }
+
+    fn bump(&mut self) -> f64 {
+        self.n += 1.0;
+        self.n
+    }
+}
+
+#[test]
+fn an_explicit_crate_path_is_used() {
+    let state = State::new().unwrap();
+    state.register_type::<Counter>().unwrap();
+    state.register_function::<double>().unwrap();
+    let v = state
+        .do_string("local c = Cell.new() c:bump() return twice(c:bump()), typeof(c)")
+        .unwrap();
+    assert_eq!(v, [Value::Number(4.0), Value::from("Cell")]);
+}
