@@ -55,7 +55,10 @@ fn foreign_and_other_version_bytecode_is_rejected_by_name() {
     // trailer names another Luau version, are refused with a message saying why.
     let state = State::new().unwrap();
     let err = state
-        .load("=raw", &Bytecode::from_bytes(b"\x06\x01not bytecode".to_vec()))
+        .load(
+            "=raw",
+            &Bytecode::from_bytes(b"\x06\x01not bytecode".to_vec()),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Argument);
     assert!(err.message().contains("no integrity trailer"), "{err}");
@@ -63,6 +66,8 @@ fn foreign_and_other_version_bytecode_is_rejected_by_name() {
     let mut other = chunk();
     let at = other.len() - 24 + 4;
     other[at..at + 4].copy_from_slice(&735u32.to_le_bytes());
-    let err = state.load("=old", &Bytecode::from_bytes(other)).unwrap_err();
+    let err = state
+        .load("=old", &Bytecode::from_bytes(other))
+        .unwrap_err();
     assert!(err.message().contains("Luau 0.735"), "{err}");
 }
