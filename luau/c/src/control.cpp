@@ -346,6 +346,12 @@ static void tighten_deadline(luaw_State* S, uint64_t deadline)
         Watchdog::get().run_started();
 }
 
+void give_thread_own_globals(lua_State* co)
+{
+    push_own_globals(co);
+    lua_replace(co, LUA_GLOBALSINDEX);
+}
+
 void push_own_globals(lua_State* L)
 {
     lua_rawcheckstack(L, 3);

@@ -89,6 +89,22 @@ int32_t missing_dispatch(uintptr_t, luaw_Call* call)
     return LUAW_CB_ERROR;
 }
 
+// Checks the host's result count and pushes its results (LUAW_TSTACK ones index the frame as
+// it was when the host returned), with room for extra more slots. Returns the count.
+static inline __attribute__((always_inline)) int push_results(luaw_State* S, lua_State* L, const luaw_Call& call,
+                                                              const char* name, int extra)
+{
+    const int n = call.nresults;
+    if (n < 0 || n > call.results_cap)
+        raise_wrapper_error(S, L, "host function '%s' returned a bad result count %d", name, n);
+    const int frame_top = (int)(L->top - L->base);
+    if (L->top + n + extra > L->ci->top) // a C function is guaranteed LUA_MINSTACK free slots
+        lua_rawcheckstack(L, n + extra);
+    for (int i = 0; i < n; ++i)
+        push_result(S, L, &call.results[i], frame_top, name);
+    return n;
+}
+
 // Calls the dispatcher for the host function running in L, with the values from slot skip + 1
 // up as its arguments, then acts on its answer. Returns what the C function returns.
 static inline __attribute__((always_inline)) int dispatch_and_act(luaw_State* S, lua_State* L, int skip,
@@ -148,22 +164,9 @@ static inline __attribute__((always_inline)) int dispatch_and_act(luaw_State* S,
     if (S->stopping != 0 && !S->panicking && rc != LUAW_CB_PANIC)
         raise_stop(S, L); // a stop that came while the host function ran takes effect now
     if (rc == LUAW_CB_OK && !S->panicking)
-    {
-        const int n = call.nresults;
-        if (n < 0 || n > call.results_cap)
-            raise_wrapper_error(S, L, "host function '%s' returned a bad result count %d", name, n);
-        const int frame_top = (int)(L->top - L->base);
-        if (L->top + n > L->ci->top) // a C function is guaranteed LUA_MINSTACK free slots
-            lua_rawcheckstack(L, n);
-        for (int i = 0; i < n; ++i)
-            push_result(S, L, &call.results[i], frame_top, name);
-        return n;
-    }
+        return push_results(S, L, call, name, 0);
     if (rc == LUAW_CB_YIELD && !S->panicking)
     {
-        const int n = call.nresults;
-        if (n < 0 || n > call.results_cap)
-            raise_wrapper_error(S, L, "host function '%s' returned a bad result count %d", name, n);
         if (!lua_isyieldable(L))
             raise_wrapper_error(S, L,
                 "host function '%s' cannot yield here: it was not called from a resumable thread, or a "
@@ -172,14 +175,13 @@ static inline __attribute__((always_inline)) int dispatch_and_act(luaw_State* S,
         // The frame across the yield: [continuation token or nil][yielded values]. The
         // arguments go; the token stays below the values, where trampoline_cont finds it.
         const int frame_top = (int)(L->top - L->base);
-        lua_rawcheckstack(L, n + 1);
+        const int n = push_results(S, L, call, name, 1);
         if (call.yield_continuation != 0)
             lua_pushlightuserdatatagged(
                 L, reinterpret_cast<void*>(static_cast<uintptr_t>(call.yield_continuation)), kContinuationTag);
         else
             lua_pushnil(L);
-        for (int i = 0; i < n; ++i)
-            push_result(S, L, &call.results[i], frame_top, name);
+        lua_insert(L, -(n + 1));
         for (int i = 0; i < frame_top; ++i)
             lua_remove(L, 1);
         return lua_yield(L, n);

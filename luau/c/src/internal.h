@@ -228,6 +228,8 @@ const std::string& stop_message(luaw_State* S);
 // Pushes a writable global table whose reads fall through to the globals of L (the sandbox's
 // per-chunk environment, for a thread's LUA_GLOBALSINDEX). Raises on OOM.
 void push_own_globals(lua_State* L);
+// Makes such a table the globals of thread co (LUA_GLOBALSINDEX). Raises on OOM.
+void give_thread_own_globals(lua_State* co);
 // Raises the current stop (S->stopping) as a Luau error.
 [[noreturn]] void raise_stop(luaw_State* S, lua_State* L);
 // Resumes co from S->current (lua_resume, or lua_resumeerror with the error value on top of

@@ -287,8 +287,7 @@ int32_t luaw::load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, 
     {
         int env_rc = protect(L, [&](lua_State* L) {
             target = lua_newthread(L);
-            push_own_globals(target);
-            lua_replace(target, LUA_GLOBALSINDEX);
+            give_thread_own_globals(target);
         });
         if (env_rc != LUA_OK)
         {
@@ -421,10 +420,7 @@ extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
     int new_rc = protect(L, [&](lua_State* L) {
         co = lua_newthread(L);
         if (S->sandboxed)
-        {
-            push_own_globals(co);
-            lua_replace(co, LUA_GLOBALSINDEX);
-        }
+            give_thread_own_globals(co);
     });
     if (new_rc != LUA_OK)
     {

@@ -180,10 +180,7 @@ extern "C" int32_t luaw_thread_reset(luaw_State* S, int32_t tidx, int32_t with_f
     if (S->sandboxed)
     {
         // lua_resetthread restores the shared globals: a reused thread gets fresh ones.
-        int rc = protect(co, [](lua_State* co) {
-            push_own_globals(co);
-            lua_replace(co, LUA_GLOBALSINDEX);
-        });
+        int rc = protect(co, [](lua_State* co) { give_thread_own_globals(co); });
         if (rc != LUA_OK)
         {
             lua_settop(co, 0);
