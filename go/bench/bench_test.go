@@ -708,42 +708,8 @@ func benchNewStateClose(b *testing.B) {
 }
 
 func benchFib27(b *testing.B) {
-	const want = 196418
 	runImpls(b,
-		impl{"project", func(b *testing.B) {
-			s := newProject(b)
-			if _, err := s.DoString(scriptFib); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				res, err := s.Call("fib", 27)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if res[0] != float64(want) {
-					b.Fatalf("fib(27) = %v", res[0])
-				}
-			}
-		}},
-		impl{"gopher-lua", func(b *testing.B) {
-			L := newGopher(b)
-			if err := L.DoString(scriptFib); err != nil {
-				b.Fatal(err)
-			}
-			fn := L.GetGlobal("fib")
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, lua.LNumber(27)); err != nil {
-					b.Fatal(err)
-				}
-				if v := L.Get(-1); v != lua.LNumber(want) {
-					b.Fatalf("fib(27) = %v", v)
-				}
-				L.Pop(1)
-			}
-		}},
+		impl{"project", func(b *testing.B) { fibProject(b, nil) }}, // containment_bench_test.go
+		impl{"gopher-lua", func(b *testing.B) { fibGopher(b, nil) }},
 	)
 }

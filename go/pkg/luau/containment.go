@@ -121,7 +121,7 @@ func WithRunTimeout(d time.Duration) Option { return func(o *options) { o.ctl.ru
 // WithPrint sends what scripts print to w, one Write per print call (the line as Luau's
 // print formats it: tostring of each argument, tab-separated, then a newline). Without it,
 // or with w nil, print exists and discards its output: the library itself never writes to
-// the process's stdout or stderr. Write errors are ignored, as fmt.Println's are. Write
+// the process's standard streams. Write errors are ignored, as a print's are. Write
 // runs on the goroutine running the script and must not use the State.
 func WithPrint(w io.Writer) Option { return func(o *options) { o.ctl.print = w } }
 
@@ -360,14 +360,7 @@ func (s *State) DoStringContext(ctx context.Context, src string) ([]any, error) 
 	if e := st.prerun(); e != nil {
 		return nil, e
 	}
-	return st.withContext(ctx, outer, func() ([]any, error) {
-		base := st.c.GetTop()
-		nres, nread, rc := st.c.DoString(src, "")
-		if rc != capi.OK {
-			return nil, st.errorFrom(rc)
-		}
-		return st.takeResults(base, nres, nread, base)
-	})
+	return st.withContext(ctx, outer, func() ([]any, error) { return st.doString(src) })
 }
 
 // CallContext is Call under ctx (see DoStringContext for what ctx does). It is not

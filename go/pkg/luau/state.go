@@ -311,6 +311,11 @@ func (s *State) DoString(src string) ([]any, error) {
 	if e := st.prerun(); e != nil {
 		return nil, e
 	}
+	return st.doString(src)
+}
+
+// doString runs src as a chunk (one crossing) and converts its results.
+func (st *state) doString(src string) ([]any, error) {
 	base := st.c.GetTop()
 	nres, nread, rc := st.c.DoString(src, "")
 	if rc != capi.OK {
