@@ -521,6 +521,51 @@ typedef enum luaw_GCOp {
 */
 int32_t luaw_gc(luaw_State* S, int32_t op, int32_t arg, int32_t* result) LUAW_NOEXCEPT;
 
+/* ------------------------------------------------------------------------------------
+** Modules: require-by-string (Luau.Require) with a host resolver
+**
+** luaw_set_require installs Luau's own require (luarequire_pushrequire) as global `require`.
+** Navigation (reset, to_parent, to_child, @self, .luaurc aliases) runs in the wrapper on
+** slash-separated paths relative to the resolver's root; the host answers only two questions,
+** through its dispatcher (one crossing each, never per character): the resolver is an
+** ordinary host function id, called with the arguments below. It runs under a protected call
+** and returns like any host function; the wrapper raises only after it returned.
+**
+**   (LUAW_RESOLVE_MODULE, path)  path: "dir/name" without extension ("" is the root). Return
+**                                nothing (or nil) when no module is there, else the module's
+**                                source text and its file name ("dir/name.luau"), which is
+**                                its chunk name ("@dir/name.luau": messages and tracebacks
+**                                name that file and line) and its cache key.
+**   (LUAW_RESOLVE_CONFIG, dir)   dir: as path. Return nothing when dir has no .luaurc, else
+**                                its contents (JSON; Luau parses the aliases).
+**
+** A resolver error (or panic) becomes the require's error: the host's error identity and a
+** panic's stickiness are kept as for any host function. Modules are compiled here from text
+** (never bytecode), run on the requiring thread, and cached by file name (luarequire's cache:
+** a second require returns the same value). A require of a module that is still loading is a
+** cyclic require: the error names the chain ("cyclic require: a.luau -> b.luau -> a.luau").
+** On a sandboxed state each module gets its own writable globals over the shared read-only
+** ones, as each chunk does. A script's own chunk name decides where its relative requires
+** start: a chunk named "@dir/file.luau" is that file; any other name is a file at the root.
+** ------------------------------------------------------------------------------------ */
+
+#define LUAW_RESOLVE_MODULE 1
+#define LUAW_RESOLVE_CONFIG 2
+
+/*
+** Installs global `require` resolving through host function resolver_id (0: none, so only
+** modules registered with luaw_register_module can be required). Calling it again replaces
+** the resolver. Allowed on a sandboxed state (the host adds require to the shared globals).
+*/
+int32_t luaw_set_require(luaw_State* S, uint64_t resolver_id, luaw_Error* err) LUAW_NOEXCEPT;
+
+/*
+** Pops a value and registers it as the module `name` (borrowed; must begin with '@', e.g.
+** "@host/json"; matched case-insensitively): require(name) returns it, before any resolver
+** is asked. Installs require (without a resolver) if it is not installed yet.
+*/
+int32_t luaw_register_module(luaw_State* S, const char* name, size_t name_len, luaw_Error* err) LUAW_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,4 +1,4 @@
-//! Builds Luau (Common, Ast, Bytecode, Compiler, VM) and the shared C++ wrapper
+//! Builds Luau (Common, Ast, Bytecode, Compiler, VM, Config, Require) and the shared C++ wrapper
 //! (`csrc/src/*.cpp`) into two static libraries, mirroring `luau/CMakeLists.txt`:
 //! the same file set, C++17, the one config header `csrc/luau_config.h` forced into every
 //! translation unit, `-fno-math-errno`, no warnings for Luau's own files.
@@ -25,7 +25,9 @@ const LUAU_LIB: &str = "luau_embed_vm";
 const WRAPPER_LIB: &str = "luau_embed_wrapper";
 
 /// Luau's components, in dependency order.
-const COMPONENTS: [&str; 5] = ["Common", "Ast", "Bytecode", "Compiler", "VM"];
+const COMPONENTS: [&str; 7] = [
+    "Common", "Ast", "Bytecode", "Compiler", "VM", "Config", "Require",
+];
 
 fn main() {
     let manifest_dir =

@@ -249,5 +249,7 @@ void capture_traceback(luaw_State* S, lua_State* L, int first);
 // function at `level` of L and is the host's error (see raised_host_message); else 0.
 uint64_t escaped_host_token(luaw_State* S, lua_State* L, int level);
 int32_t missing_dispatch(uintptr_t host_ctx, luaw_Call* call);
+// True for Luau's require body (require.cpp): a resolver error it re-raises is the host's.
+bool is_require_function(lua_CFunction f);
 
 } // namespace luaw

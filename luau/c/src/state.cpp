@@ -117,11 +117,13 @@ uint64_t escaped_host_token(luaw_State* S, lua_State* L, int level)
     lua_pop(L, 1);
     if (raised_by == trampoline)
         return S->raise_token;
-    if (raised_by == nullptr || raised_by != coroutine_wrap_body.load(std::memory_order_relaxed) ||
+    if (raised_by == nullptr ||
+        (raised_by != coroutine_wrap_body.load(std::memory_order_relaxed) && !is_require_function(raised_by)) ||
         lua_type(L, -1) != LUA_TSTRING)
         return 0;
-    // Re-raised by coroutine.wrap, which prefixes a position: the host's error if its text
-    // ends with the host's message. (A script's own error(e) is never the host's.)
+    // Re-raised by coroutine.wrap, which prefixes a position, or by require (a resolver's
+    // error): the host's error if its text ends with the host's message. (A script's own
+    // error(e) is never the host's.)
     size_t len = 0;
     const char* msg = lua_tolstring(L, -1, &len);
     const std::string& host = S->raised_host_message;
