@@ -15,8 +15,9 @@
 #ifndef LUAU_CONFIG_H
 #define LUAU_CONFIG_H
 
-/* Max stack slots a C function may use; luau0-src and mlua use the same value. */
-#define LUAI_MAXCSTACK 1000000
+/* Max stack slots a C function may use: Luau's own default (luaconf.h), which its conformance
+** suite and Roblox run with; table.unpack and a host function's results stop there. */
+#define LUAI_MAXCSTACK 8000
 
 /* 3-component float vectors (required by Luau's native code generator). */
 #define LUA_VECTOR_SIZE 3

@@ -192,12 +192,23 @@ int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkname_len,
 int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, luaw_Error* err) LUAW_NOEXCEPT;
 
 /*
-** One crossing for the common case: compile src, load it as chunkname, call it; the
-** results stay on the stack and *nresults (if non-NULL) says how many.
+** One crossing for the common case: compile src, load it as chunkname, run it as a main
+** chunk (see luaw_run); the results stay on the stack and *nresults (if non-NULL) says how
+** many.
 */
 int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
                       const char* chunkname, size_t chunkname_len,
                       int32_t* nresults, luaw_Error* err) LUAW_NOEXCEPT;
+
+/*
+** Runs the function below the top nargs values to completion as a main chunk, as
+** luaw_dostring runs its chunk: on a thread of its own, resumed with no enclosing C call, so
+** it is yieldable and its pcall depth is Luau's own, while coroutine.running() is nil in it
+** (it is not a coroutine). A yield that reaches the host is an error (LUAW_ERRRUN): create a
+** thread (luaw_thread_new) to resume a function that yields. Results and errors as luaw_pcall
+** with LUAW_MULTRET; *nresults (if non-NULL) says how many results are on the stack.
+*/
+int32_t luaw_run(luaw_State* S, int32_t nargs, int32_t* nresults, luaw_Error* err) LUAW_NOEXCEPT;
 
 /* ------------------------------------------------------------------------------------
 ** Values

@@ -238,6 +238,95 @@ TEST_F(Containment, TopLevelChunksAreYieldableAndReachLuausPcallDepth)
     luaw_settop(S, 0);
 }
 
+TEST_F(Containment, AMainChunkIsYieldableButNotACoroutine)
+{
+    // Requirement: a chunk run to completion (luaw_dostring, luaw_run) is a main chunk, as in
+    // lua.c and the peers: coroutine.running() is nil and coroutine.isyieldable() is true, in
+    // and out of the sandbox; a thread the host creates is a coroutine and sees itself.
+    const std::string probe = "return coroutine.running() == nil, coroutine.isyieldable(), "
+                              "coroutine.running() == coroutine.running()";
+    auto expect_flags = [&](int base, bool is_nil, bool yieldable) {
+        luaw_Value v[3];
+        ASSERT_EQ(luaw_read_values(S, base, 3, v), LUAW_OK);
+        EXPECT_EQ(v[0].u.boolean, is_nil ? 1 : 0);
+        EXPECT_EQ(v[1].u.boolean, yieldable ? 1 : 0);
+        EXPECT_EQ(v[2].u.boolean, 1);
+    };
+    int32_t n = 0;
+    ASSERT_EQ(run(probe, &n), LUAW_OK) << message();
+    ASSERT_EQ(n, 3);
+    expect_flags(1, true, true);
+    luaw_settop(S, 0);
+
+    char* bc = nullptr;
+    size_t bc_len = 0;
+    ASSERT_EQ(luaw_compile(probe.data(), probe.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=probe", 6, bc, bc_len, &err), LUAW_OK);
+    ASSERT_EQ(luaw_run(S, 0, &n, &err), LUAW_OK) << message();
+    ASSERT_EQ(n, 3);
+    ASSERT_EQ(luaw_gettop(S), 3); // the results replace the function; no thread is left
+    expect_flags(1, true, true);
+    luaw_settop(S, 0);
+
+    // The same function on a host-created thread: a coroutine.
+    ASSERT_EQ(luaw_load(S, "=probe", 6, bc, bc_len, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_new(S, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_resume(S, 1, 0, &n, &err), LUAW_OK) << message();
+    expect_flags(2, false, true);
+    luaw_settop(S, 0);
+
+    // A coroutine created inside a main chunk is one too; the marker is not inherited.
+    ASSERT_EQ(run("return coroutine.wrap(function() return coroutine.running() ~= nil end)()", &n), LUAW_OK);
+    luaw_Value v{};
+    ASSERT_EQ(luaw_read_values(S, 1, 1, &v), LUAW_OK);
+    EXPECT_EQ(v.u.boolean, 1);
+    luaw_settop(S, 0);
+
+    // luaw_run passes its arguments, reports errors as luaw_pcall, and a yield is an error.
+    reg("wait", [](luaw_Call*) { return LUAW_CB_YIELD; });
+    const std::string sum = "local a, b = ... return a + b";
+    luaw_free(bc);
+    ASSERT_EQ(luaw_compile(sum.data(), sum.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=sum", 4, bc, bc_len, &err), LUAW_OK);
+    luaw_Value args[2];
+    args[0].type = args[1].type = LUAW_TNUMBER;
+    args[0].u.number = 40;
+    args[1].u.number = 2;
+    ASSERT_EQ(luaw_push_values(S, args, 2, &err), LUAW_OK);
+    ASSERT_EQ(luaw_run(S, 2, &n, &err), LUAW_OK) << message();
+    ASSERT_EQ(n, 1);
+    EXPECT_EQ(number_at(1), 42.0);
+    luaw_settop(S, 0);
+    ASSERT_EQ(luaw_load(S, "=sum", 4, bc, bc_len, &err), LUAW_OK);
+    ASSERT_EQ(luaw_run(S, 0, &n, &err), LUAW_ERRRUN); // nil + nil
+    EXPECT_NE(message().find("arithmetic"), std::string::npos) << message();
+    EXPECT_EQ(luaw_gettop(S), 0);
+    luaw_free(bc);
+    const std::string yields = "wait() return 1";
+    ASSERT_EQ(luaw_compile(yields.data(), yields.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=yields", 7, bc, bc_len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_run(S, 0, &n, &err), LUAW_ERRRUN);
+    EXPECT_NE(message().find("yield"), std::string::npos) << message();
+    EXPECT_EQ(luaw_gettop(S), 0);
+    EXPECT_EQ(luaw_run(S, 0, &n, &err), LUAW_ERRARG); // nothing to run
+
+    // Sandboxed, the thread's globals (getfenv(0)) are the chunk's own environment: loadstring
+    // compiles into them.
+    ASSERT_EQ(luaw_sandbox(S, &err), LUAW_OK);
+    const std::string globals = "x = 41 return loadstring('return x + 1')(), getfenv(0) == getfenv(1)";
+    ASSERT_EQ(luaw_compile(globals.data(), globals.size(), nullptr, &bc, &bc_len), LUAW_OK);
+    ASSERT_EQ(luaw_load(S, "=globals", 8, bc, bc_len, &err), LUAW_OK);
+    luaw_free(bc);
+    ASSERT_EQ(luaw_run(S, 0, &n, &err), LUAW_OK) << message();
+    ASSERT_EQ(n, 2);
+    EXPECT_EQ(number_at(1), 42.0);
+    luaw_Value same{};
+    ASSERT_EQ(luaw_read_values(S, 2, 1, &same), LUAW_OK);
+    EXPECT_EQ(same.u.boolean, 1);
+    luaw_settop(S, 0);
+}
+
 TEST_F(Containment, AHostFunctionYieldsToTheHostAndGetsTheResumeValues)
 {
     // Requirement: a host function returning LUAW_CB_YIELD suspends the thread with its

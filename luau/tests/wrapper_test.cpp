@@ -116,7 +116,7 @@ TEST(Build, AbiVersionAndBuildInfoMatchTheHeader)
     luaw_BuildInfo info{};
     luaw_build_info(&info);
     EXPECT_EQ(info.abi_version, (uint32_t)LUAW_ABI_VERSION);
-    EXPECT_EQ(info.max_cstack, 1000000);
+    EXPECT_EQ(info.max_cstack, 8000);
     EXPECT_EQ(info.vector_size, 3);
     EXPECT_STREQ(info.luau_version, "0.745");
 #ifdef LUAW_EXPECT_LONGJMP

@@ -296,26 +296,14 @@ func runConformanceScript(file string, src string, level int) error {
 			return err
 		}
 	}
-	// Compile at the level, load, and resume as a thread, as upstream's lua_resume: the
-	// chunk is yieldable; a yield that reaches the runner fails the script ("thread yielded
-	// unexpectedly", as upstream). Unlike upstream, the thread is a new one, not the main
-	// thread (see the coroutine entry of the expected failures).
+	// Compile at the level and run as a main chunk, as upstream's lua_resume of the main
+	// thread: yieldable, coroutine.running() nil; a yield that reaches the runner fails the
+	// script ("thread yielded unexpectedly" upstream).
 	bc, err := luau.CompileWith(src, level, 1)
 	if err != nil {
 		return err
 	}
-	chunk, err := s.LoadBytecode("="+file, bc)
-	if err != nil {
-		return err
-	}
-	th, err := s.NewThread(chunk)
-	if err != nil {
-		return err
-	}
-	results, yielded, err := th.Resume()
-	if err == nil && yielded {
-		return errors.New("thread yielded unexpectedly")
-	}
+	results, err := s.DoBytecode("="+file, bc)
 	if err != nil {
 		var lerr *luau.Error
 		if errors.As(err, &lerr) && lerr.Traceback != "" {

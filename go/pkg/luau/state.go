@@ -59,6 +59,7 @@ type options struct {
 	memoryLimit uint64
 	noLibs      bool
 	ctl         controlOptions // containment.go
+	resolver    Resolver       // require.go
 }
 
 // WithMemoryLimit limits the Luau heap of the state to n bytes (0: no limit). Going over
@@ -87,6 +88,10 @@ func New(opts ...Option) (*State, error) {
 	}
 	st := &state{id: id, c: c, funcs: make(map[string]uint64)}
 	st.initControl(&o)
+	if e := st.initRequire(&o); e != nil {
+		_ = st.close()
+		return nil, e
+	}
 	// The C memory behind OnOwnerThread outlives Close: another goroutine may still test it.
 	runtime.SetFinalizer(st, func(st *state) { st.c.Free() })
 	s := &State{st: st}
@@ -300,6 +305,9 @@ func (st *state) abandon() error {
 // DoString compiles and runs src as a chunk and returns its results (see Value for the Go
 // types). A syntax error has kind KindSyntax and its message names the line
 // (`[string "chunk"]:3: ...`); a runtime error has kind KindRuntime and a Traceback.
+// The chunk runs as a main chunk, as in the standalone interpreter: coroutine.running() is
+// nil, while it is yieldable and pcall nests to Luau's own depth; a yield that reaches
+// DoString is an error (run a chunk that yields to the host with NewThreadString).
 func (s *State) DoString(src string) ([]any, error) {
 	defer runtime.KeepAlive(s)
 	st := s.st
@@ -384,7 +392,7 @@ func (st *state) load(chunkname string, bytecode []byte) (base int, err *Error) 
 	return base, nil
 }
 
-// DoBytecode loads bytecode and runs it, returning its results.
+// DoBytecode loads bytecode and runs it as DoString runs its chunk, returning its results.
 func (s *State) DoBytecode(chunkname string, bytecode []byte) ([]any, error) {
 	defer runtime.KeepAlive(s)
 	st := s.st
@@ -400,7 +408,7 @@ func (s *State) DoBytecode(chunkname string, bytecode []byte) ([]any, error) {
 	if lerr != nil {
 		return nil, lerr
 	}
-	nres, nread, rc := st.c.PushAndPCall(0)
+	nres, nread, rc := st.c.PushAndRun(0)
 	if rc != capi.OK {
 		st.c.SetTop(base)
 		return nil, st.errorFrom(rc)

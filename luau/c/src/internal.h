@@ -230,6 +230,8 @@ const std::string& stop_message(luaw_State* S);
 void push_own_globals(lua_State* L);
 // Makes such a table the globals of thread co (LUA_GLOBALSINDEX). Raises on OOM.
 void give_thread_own_globals(lua_State* co);
+// Marks co as a main chunk's thread: coroutine.running() is nil in it (state.cpp).
+void mark_main_chunk(lua_State* co);
 // Raises the current stop (S->stopping) as a Luau error.
 [[noreturn]] void raise_stop(luaw_State* S, lua_State* L);
 // Resumes co from S->current (lua_resume, or lua_resumeerror with the error value on top of

@@ -381,6 +381,31 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
     return result;
 }
 
+// Resumes a main chunk's thread (at base + 1 on the current stack, its function and nargs
+// arguments on its own stack) to completion; the results replace the thread.
+static int32_t finish_main_chunk(luaw_State* S, lua_State* co, int nargs, int base, int32_t* nresults,
+                                 luaw_Error* err)
+{
+    lua_State* L = S->current;
+    int32_t n = 0;
+    int32_t rc = resume_thread(S, co, nargs, false, &n, err);
+    if (rc == LUAW_YIELD)
+    {
+        lua_settop(L, base);
+        static const char msg[] = "attempt to yield from a chunk run to completion (run it as a thread to resume it)";
+        return set_error(S, err, LUAW_ERRRUN, msg, sizeof(msg) - 1);
+    }
+    if (rc != LUAW_OK)
+    {
+        lua_settop(L, base);
+        return rc;
+    }
+    lua_remove(L, base + 1); // the thread
+    if (nresults)
+        *nresults = n;
+    return rc;
+}
+
 extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len, const char* chunkname,
                                  size_t chunkname_len, int32_t* nresults, luaw_Error* err) noexcept
 {
@@ -421,6 +446,7 @@ extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
         co = lua_newthread(L);
         if (S->sandboxed)
             give_thread_own_globals(co);
+        mark_main_chunk(co);
     });
     if (new_rc != LUA_OK)
     {
@@ -435,23 +461,38 @@ extern "C" int32_t luaw_dostring(luaw_State* S, const char* src, size_t src_len,
         lua_settop(L, base);
         return rc;
     }
-    int32_t n = 0;
-    rc = resume_thread(S, co, 0, false, &n, err);
-    if (rc == LUAW_YIELD)
-    {
-        lua_settop(L, base);
-        static const char msg[] = "attempt to yield from a chunk run to completion (run it as a thread to resume it)";
-        return set_error(S, err, LUAW_ERRRUN, msg, sizeof(msg) - 1);
-    }
-    if (rc != LUAW_OK)
-    {
-        lua_settop(L, base);
-        return rc;
-    }
-    lua_remove(L, base + 1); // the thread
+    return finish_main_chunk(S, co, 0, base, nresults, err);
+}
+
+extern "C" int32_t luaw_run(luaw_State* S, int32_t nargs, int32_t* nresults, luaw_Error* err) noexcept
+{
     if (nresults)
-        *nresults = n;
-    return rc;
+        *nresults = 0;
+    if (S == nullptr)
+        return set_error(S, err, LUAW_ERRARG, "luaw_run: no state", 18);
+    lua_State* L = S->current;
+    const int top = lua_gettop(L);
+    if (nargs < 0 || nargs + 1 > top)
+        return set_error(S, err, LUAW_ERRARG, "luaw_run: bad argument count", 28);
+    const int base = top - nargs - 1; // the stack height below the function
+    lua_State* co = nullptr;
+    int new_rc = protect(L, [&](lua_State* L) {
+        co = lua_newthread(L);
+        mark_main_chunk(co);
+        // The thread's globals are the chunk's environment (its own table when sandboxed), as
+        // when luaw_dostring loads a chunk on its thread: loadstring compiles into them.
+        lua_getfenv(L, base + 1);
+        lua_xmove(L, co, 1);
+        lua_replace(co, LUA_GLOBALSINDEX);
+    });
+    if (new_rc != LUA_OK)
+    {
+        lua_settop(L, base);
+        return set_error(S, err, LUAW_ERRMEM, "not enough memory", 17);
+    }
+    lua_insert(L, base + 1); // the thread below the function and its arguments
+    lua_xmove(L, co, nargs + 1);
+    return finish_main_chunk(S, co, nargs, base, nresults, err);
 }
 
 extern "C" int32_t luaw_call_global(luaw_State* S, const char* name, size_t name_len, const luaw_Value* args,

@@ -77,6 +77,35 @@ static void find_coroutine_wrap_body(lua_State* L)
     lua_pop(L, 1);
 }
 
+// A main chunk (luaw_dostring, luaw_run) runs on a thread of its own so that it can yield
+// and nest pcall to Luau's depth, but it is not a coroutine: as in lua.c, mlua and
+// gopher-lua, coroutine.running() is nil there. Its thread carries this marker as thread data.
+static char main_chunk_marker;
+
+void mark_main_chunk(lua_State* co)
+{
+    lua_setthreaddata(co, &main_chunk_marker);
+}
+
+static int coroutine_running(lua_State* L)
+{
+    const bool main_thread = lua_pushthread(L) != 0;
+    if (main_thread || lua_getthreaddata(L) == &main_chunk_marker)
+        lua_pushnil(L);
+    return 1;
+}
+
+static void install_coroutine_running(lua_State* L)
+{
+    lua_getglobal(L, "coroutine");
+    if (lua_istable(L, -1))
+    {
+        lua_pushcfunction(L, coroutine_running, "running");
+        lua_setfield(L, -2, "running");
+    }
+    lua_pop(L, 1);
+}
+
 // Opens the libraries whose LUAW_LIB_* bit is set, in luaL_openlibs's order.
 static void open_selected_libs(lua_State* L, int32_t libs)
 {
@@ -247,6 +276,7 @@ extern "C" luaw_State* luaw_new(const luaw_Options* opts, int32_t* status) noexc
             install_print(L);
         }
         find_coroutine_wrap_body(L);
+        install_coroutine_running(L);
         lua_pushcfunction(L, traceback_handler, "traceback_handler");
         S->traceback_handler_ref = lua_ref(L, -1);
         lua_pop(L, 1);

@@ -21,7 +21,7 @@ use crate::value::{Value, ValueRef};
 
 pub(crate) const LUAW_ABI_VERSION: u32 = 2;
 /// Our view of the build: every build of the wrapper must agree (see luau_config.h).
-pub(crate) const EXPECTED_MAX_CSTACK: i32 = 1_000_000;
+pub(crate) const EXPECTED_MAX_CSTACK: i32 = 8_000;
 pub(crate) const EXPECTED_VECTOR_SIZE: i32 = 3;
 
 pub(crate) const LUAW_OK: i32 = 0;
@@ -181,6 +181,7 @@ extern "C" {
         err: *mut luaw_Error,
     ) -> i32;
     fn luaw_pcall(s: *mut luaw_State, nargs: i32, nresults: i32, err: *mut luaw_Error) -> i32;
+    fn luaw_run(s: *mut luaw_State, nargs: i32, nresults: *mut i32, err: *mut luaw_Error) -> i32;
     fn luaw_dostring(
         s: *mut luaw_State,
         src: *const c_char,
@@ -635,6 +636,16 @@ impl RawState {
         // SAFETY: live state; err is a live local.
         let status = unsafe { luaw_pcall(self.s(), nargs, LUAW_MULTRET, &mut err) };
         check(status, &err)
+    }
+
+    /// `luaw_run`: the function below `nargs` values runs as a main chunk; the results stay
+    /// on the stack; returns how many.
+    pub(crate) fn run_main(&self, nargs: i32) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut nresults = 0;
+        // SAFETY: live state; the out pointers are live locals.
+        let status = unsafe { luaw_run(self.s(), nargs, &mut nresults, &mut err) };
+        check(status, &err).map(|()| nresults)
     }
 
     /// `luaw_dostring`: the results stay on the stack; returns how many.

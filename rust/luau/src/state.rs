@@ -187,6 +187,11 @@ impl State {
     ///
     /// A syntax error is [`ErrorKind::Syntax`] with the line number in its message
     /// (`[string "chunk"]:3: ...`); a runtime error carries a traceback.
+    ///
+    /// The chunk runs as a main chunk, as in the standalone interpreter: `coroutine.running()`
+    /// is nil, while it is yieldable and `pcall` nests to Luau's own depth; a yield that
+    /// reaches `do_string` is an error (resume a chunk that yields to the host as a
+    /// [`Thread`](crate::Thread)).
     pub fn do_string(&self, src: impl AsRef<[u8]>) -> Result<Vec<Value>> {
         self.shared.do_string(src.as_ref(), b"")
     }
@@ -204,6 +209,12 @@ impl State {
     /// Loads bytecode as a function named `chunkname` (without running it).
     pub fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function<'_>> {
         self.shared.load(chunkname, bytecode)
+    }
+
+    /// Loads bytecode as `chunkname` and runs it as [`do_string`](Self::do_string) runs its
+    /// chunk; returns the chunk's results.
+    pub fn do_bytecode(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Vec<Value>> {
+        self.shared.do_bytecode(chunkname, bytecode)
     }
 
     /// Calls global function `name` with `args`; returns its results.
@@ -681,6 +692,16 @@ impl Shared {
         self.run(|raw| {
             let base = raw.gettop();
             raw.dostring(src, chunkname)?;
+            read_results(raw, base)
+        })
+    }
+
+    pub(crate) fn do_bytecode(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Vec<Value>> {
+        self.seal_if_pending()?;
+        self.run(|raw| {
+            let base = raw.gettop();
+            raw.load(chunkname.as_bytes(), bytecode.as_bytes())?;
+            raw.run_main(0)?;
             read_results(raw, base)
         })
     }

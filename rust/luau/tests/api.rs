@@ -203,7 +203,7 @@ fn drop_drops_captured_host_data() {
 fn build_info_matches() {
     let info = luau::build_info();
     assert_eq!(info.abi_version, 2);
-    assert_eq!(info.max_cstack, 1_000_000);
+    assert_eq!(info.max_cstack, 8_000);
     assert_eq!(info.vector_size, 3);
     assert!(!info.uses_longjmp);
     assert_eq!(info.asserts_enabled, cfg!(debug_assertions));

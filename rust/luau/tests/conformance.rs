@@ -228,25 +228,18 @@ fn run_script(file: &str, src: &[u8], level: u8) -> std::result::Result<(), Stri
         .optimization_level(level)
         .debug_level(1);
     let bytecode = luau::compile(src, &options).map_err(|e| e.to_string())?;
-    let chunk = state
-        .load(&format!("={file}"), &bytecode)
-        .map_err(|e| e.to_string())?;
-    // Resumed as a thread, as upstream's lua_resume: the chunk is yieldable; a yield that
-    // reaches the runner fails the script ("thread yielded unexpectedly", as upstream). Unlike
-    // upstream, the thread is a new one, not the main thread (see the coroutine entry of the
-    // expected failures).
-    let thread = state.create_thread(&chunk).map_err(|e| e.to_string())?;
-    let outcome = thread.resume(&[]).map_err(|e| {
-        if e.traceback().is_empty() {
-            e.to_string()
-        } else {
-            format!("{e}\n{}", e.traceback())
-        }
-    })?;
-    if outcome.is_yielded() {
-        return Err("thread yielded unexpectedly".to_owned());
-    }
-    let results = outcome.into_values();
+    // Run as a main chunk, as upstream's lua_resume of the main thread: yieldable,
+    // coroutine.running() nil; a yield that reaches the runner fails the script ("thread
+    // yielded unexpectedly" upstream).
+    let results = state
+        .do_bytecode(&format!("={file}"), &bytecode)
+        .map_err(|e| {
+            if e.traceback().is_empty() {
+                e.to_string()
+            } else {
+                format!("{e}\n{}", e.traceback())
+            }
+        })?;
     match results.last() {
         Some(Value::String(s)) if s.as_slice() == b"OK" => Ok(()),
         Some(v) => Err(format!("the script's last result is {v:?}, not \"OK\"")),

@@ -113,14 +113,16 @@ static int32_t capi_dostring(luaw_State* S, capi_Ext* e, const char* src, size_t
 	return rc;
 }
 
-// luaw_pcall of the function below nargs values already pushed from e->vals.
-static int32_t capi_push_and_pcall(luaw_State* S, capi_Ext* e, int32_t nargs, int32_t* nres, int32_t* nread) {
+// luaw_pcall (or, as_main, luaw_run) of the function on top with nargs values pushed from
+// e->vals.
+static int32_t capi_push_and_pcall(luaw_State* S, capi_Ext* e, int32_t nargs, int32_t as_main, int32_t* nres,
+                                   int32_t* nread) {
 	int32_t base = luaw_gettop(S) - 1; // the function is on top
 	int32_t rc = luaw_push_values(S, e->vals, nargs, &e->err);
 	*nread = 0;
 	*nres = 0;
 	if (rc != LUAW_OK) { luaw_settop(S, base); return rc; }
-	rc = luaw_pcall(S, nargs, LUAW_MULTRET, &e->err);
+	rc = as_main ? luaw_run(S, nargs, NULL, &e->err) : luaw_pcall(S, nargs, LUAW_MULTRET, &e->err);
 	if (rc != LUAW_OK) return rc;
 	*nres = luaw_gettop(S) - base;
 	if (*nres > 0 && *nres <= e->vals_cap && luaw_read_values(S, base + 1, *nres, e->vals) == LUAW_OK) *nread = *nres;
@@ -425,7 +427,15 @@ func (st *State) CallGlobal(name string, nargs int) (nres, nread int, status int
 // below them; results as in DoString.
 func (st *State) PushAndPCall(nargs int) (nres, nread int, status int32) {
 	var r, rd C.int32_t
-	rc := int32(C.capi_push_and_pcall(st.s, st.e, C.int32_t(nargs), &r, &rd))
+	rc := int32(C.capi_push_and_pcall(st.s, st.e, C.int32_t(nargs), 0, &r, &rd))
+	return int(r), int(rd), rc
+}
+
+// PushAndRun is PushAndPCall with the function run as a main chunk (luaw_run): yieldable,
+// coroutine.running() nil, a yield that reaches the host an error.
+func (st *State) PushAndRun(nargs int) (nres, nread int, status int32) {
+	var r, rd C.int32_t
+	rc := int32(C.capi_push_and_pcall(st.s, st.e, C.int32_t(nargs), 1, &r, &rd))
 	return int(r), int(rd), rc
 }
 
