@@ -140,7 +140,8 @@ func WithPrint(w io.Writer) Option { return func(o *options) { o.ctl.print = w }
 // authority, and a run timeout cannot stop one that blocks (the stop takes effect when it
 // returns); a single long builtin call (string.rep of a huge count) is not interruptible
 // inside (the memory limit bounds it); the standard libraries stay open (Luau has no io, no
-// os.execute, no require or file loading; os.clock/time/date and debug.traceback/info
+// os.execute, no file loading; require exists only with WithRequire, WithResolver or
+// RegisterModule, and modules then run sandboxed too; os.clock/time/date and debug.traceback/info
 // remain, which reveal the time and the script's own call stack: add
 // WithLibraries(LibAll &^ (LibOS | LibDebug)) to leave them out).
 func Untrusted(printTo io.Writer) Option {
@@ -169,6 +170,8 @@ type control struct {
 	// Continuations of CallContext.YieldThen by token (thread.go).
 	conts    map[uint64]GoFunc
 	nextCont uint64
+
+	req requireState // require.go
 }
 
 type printer struct {
@@ -217,6 +220,7 @@ func (st *state) closeControl() {
 		st.ctl.printer = nil
 	}
 	st.ctl.conts = nil
+	st.closeRequire()
 }
 
 func (st *state) setPrint(w io.Writer) {
