@@ -956,6 +956,43 @@ impl RawState {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Modules: require-by-string (luau_wrapper.h "Modules"), used by require.rs
+// ---------------------------------------------------------------------------------------------
+
+/// `LUAW_RESOLVE_MODULE` / `LUAW_RESOLVE_CONFIG`: the first argument of a resolver call.
+pub(crate) const LUAW_RESOLVE_CONFIG: f64 = 2.0;
+
+extern "C" {
+    fn luaw_set_require(s: *mut luaw_State, resolver_id: u64, err: *mut luaw_Error) -> i32;
+    fn luaw_register_module(
+        s: *mut luaw_State,
+        name: *const c_char,
+        len: usize,
+        err: *mut luaw_Error,
+    ) -> i32;
+}
+
+impl RawState {
+    /// `luaw_set_require`: installs require resolving through host function `resolver_id`.
+    pub(crate) fn set_require(&self, resolver_id: u64) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_set_require(self.s(), resolver_id, &mut err) };
+        check(status, &err)
+    }
+
+    /// `luaw_register_module`: pops the top value and registers it as module `name`.
+    pub(crate) fn register_module(&self, name: &[u8]) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; name valid for the call (the wrapper copies it).
+        let status = unsafe {
+            luaw_register_module(self.s(), name.as_ptr().cast(), name.len(), &mut err)
+        };
+        check(status, &err)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Benchmark support (NOT part of the API): the raw C floor of luau/c/luau_bench_floor.h
 // ---------------------------------------------------------------------------------------------
 

@@ -196,6 +196,7 @@ mod gc;
 mod load;
 mod macros;
 mod registry;
+pub mod require;
 mod state;
 pub mod thread;
 pub mod typed;
@@ -220,6 +221,7 @@ pub use macros::{
     TypeInfo, UserDataMethods, UserDataType,
 };
 pub use registry::{registry_len, registry_len_for};
+pub use require::{DirResolver, MapResolver, Module, Resolver};
 pub use state::{Function, RegistryKey, State, StateOptions};
 pub use thread::{Thread, ThreadResult, ThreadStatus};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};

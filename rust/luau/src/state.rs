@@ -104,6 +104,8 @@ pub(crate) struct Shared {
     pub(crate) seal_pending: Cell<bool>,
     /// Async host functions' pending futures and the driver being polled (async_fn.rs).
     pub(crate) asyncs: crate::async_fn::AsyncSlot,
+    /// The registry id of the `require` resolver (require.rs).
+    pub(crate) resolver_id: Cell<Option<u64>>,
 }
 
 fn abi_check() -> Result<()> {
@@ -176,6 +178,7 @@ impl State {
             print: crate::containment::PrintSlot::default(),
             seal_pending: Cell::new(options.sandbox),
             asyncs: crate::async_fn::AsyncSlot::default(),
+            resolver_id: Cell::new(None),
         });
         RawState::install_dispatch(&shared);
         let state = State { shared };
