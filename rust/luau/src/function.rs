@@ -670,6 +670,11 @@ pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
     if shared.panic_pending() {
         return refuse_after_panic(&mut ctx);
     }
+    // A host function that yielded with `yield_then` continues in its continuation.
+    let token = ctx.frame.continuation();
+    if token & crate::thread::CONTINUATION_BIT != 0 {
+        return dispatch_continuation(&mut ctx, token);
+    }
     let func = crate::registry::lookup(&shared.functions, ctx.frame.function_id());
     // Values Luau collected since the last call are dropped now, outside the GC (their Drop
     // may run any code: it is guarded like the function).
@@ -695,6 +700,36 @@ pub(crate) fn dispatch(shared: &Shared, frame: CallFrame<'_>) -> i32 {
     match outcome {
         Ok(code) => code,
         Err(payload) => host_panic(&mut ctx, payload),
+    }
+}
+
+/// The resume of a host function that yielded with `CallContext::yield_then`: its
+/// continuation runs under the same guard as a host function, and its answer is the host
+/// function's.
+#[cold]
+#[inline(never)]
+fn dispatch_continuation(ctx: &mut CallContext<'_>, token: u64) -> i32 {
+    if ctx.shared.may_have_released() {
+        if let Err(code) = drain_guarded(ctx) {
+            return code;
+        }
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let result = match ctx.shared.continuations.take(token) {
+            Some(then) => then(ctx),
+            None => Err(Error::new(
+                ErrorKind::Runtime,
+                format!("the continuation of host function '{}' is gone", ctx.name()),
+            )),
+        };
+        match result {
+            Ok(()) => ffi::LUAW_CB_OK,
+            Err(err) => host_error(ctx, err),
+        }
+    }));
+    match outcome {
+        Ok(code) => code,
+        Err(payload) => host_panic(ctx, payload),
     }
 }
 

@@ -104,6 +104,8 @@ pub(crate) struct Shared {
     pub(crate) seal_pending: Cell<bool>,
     /// Async host functions' pending futures and the driver being polled (async_fn.rs).
     pub(crate) asyncs: crate::async_fn::AsyncSlot,
+    /// Continuations of host functions that yielded with `yield_then` (thread.rs).
+    pub(crate) continuations: crate::thread::ContinuationSlot,
     /// The registry id of the `require` resolver (require.rs).
     pub(crate) resolver_id: Cell<Option<u64>>,
 }
@@ -178,6 +180,7 @@ impl State {
             print: crate::containment::PrintSlot::default(),
             seal_pending: Cell::new(options.sandbox),
             asyncs: crate::async_fn::AsyncSlot::default(),
+            continuations: crate::thread::ContinuationSlot::default(),
             resolver_id: Cell::new(None),
         });
         RawState::install_dispatch(&shared);

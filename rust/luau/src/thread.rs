@@ -306,4 +306,105 @@ impl CallContext<'_> {
     pub fn yield_results(&mut self) -> Result<()> {
         Err(yield_request())
     }
+
+    /// Yields `values` as [`yield_values`](Self::yield_values) does, and on resume calls
+    /// `then` instead of handing the resume values to the script: `then`'s context has the
+    /// resume values as its arguments, and what `then` does (push results and return
+    /// `Ok`, return an error, yield again) is the host function's answer. Use it when the
+    /// host function has work to do after the resume:
+    ///
+    /// ```
+    /// use luau::{CallContext, State, ThreadResult, Value};
+    /// # fn main() -> luau::Result<()> {
+    /// let state = State::new()?;
+    /// // ask(q) yields q to the host and returns the answer's length and the answer.
+    /// state.register_func("ask", |ctx: &mut CallContext<'_>| {
+    ///     let question = ctx.str(0)?.to_owned();
+    ///     ctx.yield_then(&[Value::from(question)], |ctx: &mut CallContext<'_>| {
+    ///         let answer = ctx.str(0)?.to_owned();
+    ///         ctx.push_number(answer.len() as f64)?;
+    ///         ctx.push_string(answer)
+    ///     })
+    /// })?;
+    /// state.do_string("function main() local n, a = ask('name?') return a .. '/' .. n end")?;
+    /// let thread = state.create_thread(&state.get_function("main")?)?;
+    /// assert_eq!(thread.resume(&[])?, ThreadResult::Yielded(vec!["name?".into()]));
+    /// assert_eq!(thread.resume(&["Ada".into()])?, ThreadResult::Returned(vec!["Ada/3".into()]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// It works however the thread is resumed ([`Thread::resume`] or `coroutine.resume`).
+    /// The state keeps `then` until the thread is resumed or the state is dropped: a thread
+    /// that is never resumed (or cannot yield here, see `yield_values`) keeps it until then.
+    pub fn yield_then<F>(&mut self, values: &[Value], then: F) -> Result<()>
+    where
+        F: FnOnce(&mut CallContext<'_>) -> Result<()> + 'static,
+    {
+        self.clear_results();
+        for v in values {
+            self.push_value(v)?;
+        }
+        let token = self.shared().continuations.park(Box::new(then));
+        self.set_yield_continuation(token);
+        Err(yield_request())
+    }
+}
+
+impl<'a> CallContext<'a> {
+    /// Argument `i` as a [`Thread`] the host can resume, inspect or keep for the rest of
+    /// the call (a coroutine the script passed, e.g. to a host scheduler). Not a thread:
+    /// [`ErrorKind::Argument`] in Luau's wording.
+    pub fn thread(&self, i: usize) -> Result<Thread<'a>> {
+        match self.arg(i) {
+            crate::value::ValueRef::Stack {
+                ty: crate::value::Type::Thread,
+                index,
+            } => {
+                let shared = self.shared();
+                let reference = shared.run(|raw| raw.make_ref(index))?;
+                Ok(Thread { shared, reference })
+            }
+            _ => Err(self.type_error(i, "thread")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Continuations (yield_then)
+// ---------------------------------------------------------------------------------------------
+
+/// The tokens of `yield_then` continuations have this bit set, so that they never meet the
+/// async functions' tokens (async_fn.rs), which count up from 1.
+pub(crate) const CONTINUATION_BIT: u64 = 1 << 63;
+
+type Continuation = Box<dyn FnOnce(&mut CallContext<'_>) -> Result<()>>;
+
+/// A state's parked continuations, by token.
+#[derive(Default)]
+pub(crate) struct ContinuationSlot {
+    next: std::cell::Cell<u64>,
+    parked: std::cell::RefCell<std::collections::HashMap<u64, Continuation>>,
+}
+
+impl ContinuationSlot {
+    fn park(&self, then: Continuation) -> u64 {
+        let n = self.next.get() + 1;
+        self.next.set(n);
+        let token = CONTINUATION_BIT | n;
+        self.parked.borrow_mut().insert(token, then);
+        token
+    }
+
+    pub(crate) fn take(&self, token: u64) -> Option<Continuation> {
+        self.parked.borrow_mut().remove(&token)
+    }
+}
+
+impl fmt::Debug for ContinuationSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContinuationSlot")
+            .field("parked", &self.parked.try_borrow().map(|p| p.len()).ok())
+            .finish()
+    }
 }

@@ -211,6 +211,31 @@ fn register_helpers(state: &State) -> luau::Result<()> {
     // setblockallocations(b): upstream makes every allocation fail while blocked; here a
     // no-op (gc.luau passes with it; the collector's OOM robustness is not tested).
     state.register_func("setblockallocations", |_ctx| Ok(()))?;
+    // cxxthrow(): upstream throws a C++ exception with "oops"; a host error of that text.
+    state.register_func("cxxthrow", |_ctx| -> luau::Result<()> {
+        Err(luau::Error::external("oops"))
+    })?;
+    // resumeerror(co, msg): resumes the script's suspended coroutine co by raising msg at its
+    // yield point (upstream's lua_resumeerror); results and status are ignored.
+    state.register_func("resumeerror", |ctx| -> luau::Result<()> {
+        let thread = ctx.thread(0)?;
+        let msg = Value::from(ctx.str(1)?);
+        let _ = thread.resume_error(&msg);
+        Ok(())
+    })?;
+    // cYieldingIterator(max, i) (iter.luau): past max, no values; otherwise it yields i+1 to
+    // the resumer and, once resumed, returns (i+1, i+1), as upstream's C continuation.
+    state.register_func("cYieldingIterator", |ctx| -> luau::Result<()> {
+        let (limit, i) = (ctx.number(0)?, ctx.number(1)?);
+        if i >= limit {
+            return Ok(());
+        }
+        let next = i + 1.0;
+        ctx.yield_then(&[Value::from(next)], move |ctx| {
+            ctx.push_number(next)?;
+            ctx.push_number(next)
+        })
+    })?;
     // int64(n): the constructor (it replaces the type's table of the same name).
     state.register_type::<Int64>()?;
     state.register("int64", |(n,): (f64,)| Int64(n as i64))?;
@@ -224,6 +249,11 @@ fn run_script(file: &str, src: &[u8], level: u8) -> std::result::Result<(), Stri
     let state =
         State::with_options(StateOptions::new().sandbox(true)).map_err(|e| e.to_string())?;
     register_helpers(&state).map_err(|e| e.to_string())?;
+    if file == "pcall.luau" {
+        // Upstream caps single allocations at 8 MiB; a total limit of 16 MiB has the same
+        // effect on the script (table.create(1e6) runs out of memory).
+        state.set_memory_limit(16 << 20);
+    }
     let options = CompileOptions::new()
         .optimization_level(level)
         .debug_level(1);

@@ -387,3 +387,116 @@ fn many_suspended_threads_stay_bounded() {
     state.gc_collect().unwrap();
     assert!(state.memory_used() < before + (2 << 20));
 }
+
+#[test]
+fn a_continuation_runs_after_the_resume_however_the_thread_is_resumed() {
+    // Requirement: a host function that yields with yield_then continues in its continuation
+    // on resume, with the resume values as its arguments; its answer (results, an error or
+    // another yield) is the host function's, whether the host or the script resumes.
+    let state = State::new().unwrap();
+    state
+        .register_func("ask", |ctx| {
+            let step = ctx.number(0)?;
+            ctx.yield_then(&[n(step)], move |ctx| {
+                let got = ctx.number(0)?;
+                if got < 0.0 {
+                    return Err(Error::external(Mine(7)));
+                }
+                if got == 0.0 {
+                    // Yield again from the continuation: a second round trip.
+                    return ctx.yield_then(&[n(step + 100.0)], |ctx| {
+                        let again = ctx.number(0)?;
+                        ctx.push_number(again * 1000.0)
+                    });
+                }
+                ctx.push_number(got * 10.0)?;
+                ctx.push_number(step)
+            })
+        })
+        .unwrap();
+    state
+        .do_string("function main(s) local a, b = ask(s) return a, b end")
+        .unwrap();
+    let main = state.get_function("main").unwrap();
+
+    // Host-driven.
+    let thread = state.create_thread(&main).unwrap();
+    assert_eq!(
+        thread.resume(&[n(1.0)]).unwrap(),
+        ThreadResult::Yielded(vec![n(1.0)])
+    );
+    assert_eq!(
+        thread.resume(&[n(4.0)]).unwrap(),
+        ThreadResult::Returned(vec![n(40.0), n(1.0)])
+    );
+
+    // A continuation that yields again.
+    let thread = state.create_thread(&main).unwrap();
+    thread.resume(&[n(2.0)]).unwrap();
+    assert_eq!(
+        thread.resume(&[n(0.0)]).unwrap(),
+        ThreadResult::Yielded(vec![n(102.0)])
+    );
+    assert_eq!(
+        thread.resume(&[n(3.0)]).unwrap(),
+        ThreadResult::Returned(vec![n(3000.0), Value::Nil]) // main returns a, b
+    );
+
+    // A continuation's error keeps its identity.
+    let thread = state.create_thread(&main).unwrap();
+    thread.resume(&[n(5.0)]).unwrap();
+    let err = thread.resume(&[n(-1.0)]).unwrap_err();
+    assert!(err.host_error().is_some_and(|e| e.is::<Mine>()), "{err:?}");
+
+    // Script-driven: coroutine.resume reaches the continuation too.
+    let got = state
+        .do_string(
+            "local co = coroutine.create(main) \
+             local _, y = coroutine.resume(co, 6) \
+             local _, a, b = coroutine.resume(co, 7) \
+             return y, a, b",
+        )
+        .unwrap();
+    assert_eq!(got, vec![n(6.0), n(70.0), n(6.0)]);
+}
+
+#[test]
+fn a_host_function_takes_a_scripts_coroutine_as_a_thread() {
+    // Requirement: a coroutine passed to a host function is a Thread the host can resume
+    // (also with an error) and inspect; anything else is an argument error in Luau's wording.
+    let state = State::new().unwrap();
+    state
+        .register_func("step", |ctx| {
+            let thread = ctx.thread(0)?;
+            let out = thread.resume(&[n(5.0)])?;
+            ctx.push_string(format!("{:?}", thread.status()))?;
+            ctx.push_value(&out.into_values().pop().unwrap_or(Value::Nil))
+        })
+        .unwrap();
+    state
+        .register_func("raise_in", |ctx| {
+            let thread = ctx.thread(0)?;
+            let msg = Value::from(ctx.str(1)?);
+            thread.resume_error(&msg).map(drop)
+        })
+        .unwrap();
+    let got = state
+        .do_string(
+            "local co = coroutine.create(function() local x = coroutine.yield() return x * 2 end) \
+             coroutine.resume(co) \
+             local status, v = step(co) \
+             local co2 = coroutine.create(function() local ok, e = pcall(coroutine.yield) return e end) \
+             coroutine.resume(co2) \
+             raise_in(co2, 'boom') \
+             local ok, e = pcall(step, 42) \
+             return status, v, coroutine.status(co2), e",
+        )
+        .unwrap();
+    assert_eq!(got[0], Value::from("Finished"));
+    assert_eq!(got[1], n(10.0));
+    assert_eq!(got[2], Value::from("dead"));
+    assert_eq!(
+        got[3],
+        Value::from("invalid argument #1 to 'step' (thread expected, got number)")
+    );
+}
