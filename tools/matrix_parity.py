@@ -25,7 +25,8 @@ STEP_EXTRAS = {"expect", "repeat", "as", "args", "hostfns", "cancel_after_ms", "
 VALUE_FORMS = {"bytes_hex", "string_len", "vector", "type"}
 CASE_KEYS = {"name", "category", "requirement", "hostfns", "script", "expect", "steps", "bounds", "threads",
              "options"}
-OPTION_KEYS = {"sandbox", "run_timeout_ms", "memory_limit_kib"}
+OPTION_KEYS = {"sandbox", "run_timeout_ms", "memory_limit_kib", "modules", "host_modules"}
+MODULE_FILE_RE = re.compile(r"^(\.luaurc|([^/.][^/]*/)*[^/]+\.(luau|lua)|([^/.][^/]*/)*\.luaurc)$")
 THREAD_STATUSES = {"suspended", "running", "finished", "error"}
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 # The seed suites every runner must carry under these ids (issue 3).
@@ -73,6 +74,33 @@ def check_expect(expect, where):
             raise ParityError(f"{where}: host_identity needs kind host")
     else:
         raise ParityError(f"{where}: unknown expectation {key!r}")
+
+
+def check_modules(options, where):
+    """options.modules: file name -> source; options.host_modules: '@name' -> {field: scalar}."""
+    modules = options.get("modules")
+    if modules is not None:
+        if not isinstance(modules, dict) or not modules:
+            raise ParityError(f"{where}: options.modules must be a non-empty object of file -> source")
+        for name, source in modules.items():
+            parts = name.split("/")
+            if not MODULE_FILE_RE.match(name) or any(p in ("", ".", "..") for p in parts):
+                raise ParityError(f"{where}: options.modules: {name!r} is not a module file "
+                                  "(dir/name.luau, dir/name.lua or dir/.luaurc)")
+            if not isinstance(source, str):
+                raise ParityError(f"{where}: options.modules[{name!r}] must be the source text")
+    host = options.get("host_modules")
+    if host is not None:
+        if not isinstance(host, dict) or not host:
+            raise ParityError(f"{where}: options.host_modules must be a non-empty object")
+        for name, fields in host.items():
+            if not isinstance(name, str) or not name.startswith("@"):
+                raise ParityError(f"{where}: options.host_modules: {name!r} must begin with '@'")
+            if not isinstance(fields, dict):
+                raise ParityError(f"{where}: options.host_modules[{name!r}] must be an object of fields")
+            for key, value in fields.items():
+                if value is not None and not isinstance(value, (bool, int, float, str)):
+                    raise ParityError(f"{where}: options.host_modules[{name!r}].{key}: fields are scalars")
 
 
 def check_steps(steps, where):
@@ -144,6 +172,7 @@ def load_cases(cases_dir):
             unknown_opts = sorted(set(case.get("options", {})) - OPTION_KEYS)
             if unknown_opts:
                 raise ParityError(f"{where}: unknown option {unknown_opts[0]!r}")
+            check_modules(case.get("options", {}), where)
             if ("threads" in case) != (case["category"] == "concurrency"):
                 raise ParityError(f"{where}: concurrency cases (and only they) give threads")
             ids.append(where)

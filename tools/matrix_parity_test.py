@@ -111,6 +111,28 @@ class ParityTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("unknown error kind", line)
 
+    def invalid_modules_line(self, options):
+        cases = os.path.join(self.dir, "cases")
+        shutil.copytree(CASES, cases, dirs_exist_ok=True)
+        path = os.path.join(cases, "modules.json")
+        with open(path) as f:
+            doc = json.load(f)
+        doc["cases"][0]["options"] = options
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        code, line = self.run_parity(cases)
+        self.assertEqual(code, 1)
+        return line
+
+    def test_module_file_outside_the_tree_fails(self):
+        self.assertIn("is not a module file", self.invalid_modules_line({"modules": {"../x.luau": "return 1"}}))
+        self.assertIn("is not a module file", self.invalid_modules_line({"modules": {"lib/util": "return 1"}}))
+        self.assertIn("must be the source text", self.invalid_modules_line({"modules": {"a.luau": 1}}))
+
+    def test_host_module_needs_at_name_and_scalar_fields(self):
+        self.assertIn("must begin with '@'", self.invalid_modules_line({"host_modules": {"host/x": {}}}))
+        self.assertIn("fields are scalars", self.invalid_modules_line({"host_modules": {"@host/x": {"t": [1]}}}))
+
     def test_missing_seed_case_fails(self):
         cases = os.path.join(self.dir, "cases")
         shutil.copytree(CASES, cases)

@@ -52,6 +52,9 @@ type mxOptions struct {
 	Sandbox        bool    `json:"sandbox"`
 	RunTimeoutMs   float64 `json:"run_timeout_ms"`
 	MemoryLimitKiB float64 `json:"memory_limit_kib"`
+	// An in-memory module tree (WithResolver(MapResolver)) and host modules (RegisterModule).
+	Modules     map[string]string         `json:"modules"`
+	HostModules map[string]map[string]any `json:"host_modules"`
 }
 
 func (o *mxOptions) options() []Option {
@@ -67,6 +70,9 @@ func (o *mxOptions) options() []Option {
 	}
 	if o.MemoryLimitKiB > 0 {
 		opts = append(opts, WithMemoryLimit(uint64(o.MemoryLimitKiB*1024)))
+	}
+	if o.Modules != nil {
+		opts = append(opts, WithResolver(MapResolver(o.Modules)))
 	}
 	return opts
 }
@@ -172,6 +178,14 @@ func newEnv(hostfns []string, o ...*mxOptions) (*mxEnv, error) {
 		if err := s.RegisterFunc(name, fn); err != nil {
 			s.Close()
 			return nil, err
+		}
+	}
+	if opts != nil {
+		for name, fields := range opts.HostModules {
+			if err := s.RegisterModule(name, fields); err != nil {
+				s.Close()
+				return nil, err
+			}
 		}
 	}
 	return env, nil
@@ -891,7 +905,7 @@ func luauTypeName(v any) string {
 		return "string"
 	case Vector:
 		return "vector"
-	case map[any]any:
+	case map[any]any, []any, *Table:
 		return "table"
 	case *Function:
 		return "function"

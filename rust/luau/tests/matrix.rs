@@ -520,6 +520,45 @@ struct Session {
     printed: Rc<RefCell<Vec<u8>>>,
 }
 
+/// The case's `options.modules` (an in-memory module tree: `State::set_resolver` with a
+/// `MapResolver`) and `options.host_modules` (`State::register_module`), SCHEMA.md.
+fn install_modules(state: &State, options: Option<&Json>) -> Result<(), String> {
+    let Some(o) = options else {
+        return Ok(());
+    };
+    if let Some(files) = o.get("modules") {
+        let files = files.as_object().ok_or("options.modules: not an object")?;
+        let mut tree = luau::MapResolver::new();
+        for (name, source) in files {
+            let source = source
+                .as_str()
+                .ok_or("options.modules: a source is not a string")?;
+            tree.insert(name.as_str(), source);
+        }
+        state
+            .set_resolver(tree)
+            .map_err(|e| format!("set_resolver: {e}"))?;
+    }
+    if let Some(modules) = o.get("host_modules") {
+        let modules = modules
+            .as_object()
+            .ok_or("options.host_modules: not an object")?;
+        for (name, fields) in modules {
+            let fields = fields
+                .as_object()
+                .ok_or("options.host_modules: a module is not an object")?;
+            let mut values = Vec::new();
+            for (key, v) in fields {
+                values.push((key.as_str(), json_to_value(v)?));
+            }
+            state
+                .register_module(name, values)
+                .map_err(|e| format!("register_module({name}): {e}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// The case's `options` (SCHEMA.md): sandbox, run_timeout_ms, memory_limit_kib.
 fn state_options(options: Option<&Json>) -> Result<StateOptions, String> {
     let mut opts = StateOptions::new();
@@ -535,6 +574,8 @@ fn state_options(options: Option<&Json>) -> Result<StateOptions, String> {
             "memory_limit_kib" => opts.memory_limit(
                 v.as_u64().ok_or("options.memory_limit_kib: not a count")? as usize * 1024,
             ),
+            // Installed on the state by install_modules.
+            "modules" | "host_modules" => opts,
             other => return Err(format!("unknown option {other:?}")),
         };
     }
@@ -569,6 +610,9 @@ impl Session {
             session
                 .register(name, name)
                 .map_err(|e| format!("registering {name}: {e}"))?;
+        }
+        if let Some(state) = &session.state {
+            install_modules(state, options)?;
         }
         Ok(session)
     }
