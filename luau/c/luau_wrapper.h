@@ -273,6 +273,14 @@ uintptr_t luaw_topointer(luaw_State* S, int32_t idx) LUAW_NOEXCEPT;
 /* Table iteration: push a key (nil to start); while *more, key and value are pushed
 ** (key below value); pop the value and call again. */
 int32_t luaw_next(luaw_State* S, int32_t idx, int32_t* more, luaw_Error* err) LUAW_NOEXCEPT;
+/* t[key] with the key on top of the stack and the table t at idx: the key is replaced by the
+** value (raw nonzero: no metamethods, as rawget) and *type gets its type. On failure the key
+** is popped. Protected: a metamethod error comes back as a status. */
+int32_t luaw_table_get(luaw_State* S, int32_t idx, int32_t raw, int32_t* type, luaw_Error* err) LUAW_NOEXCEPT;
+/* t[key] = value with key and value on top (value on top) and t at idx; both are popped,
+** also on failure. raw nonzero: no metamethods (as rawset; a read-only table is refused,
+** LUAW_ERRARG). A nil or NaN key is a runtime error. */
+int32_t luaw_table_set(luaw_State* S, int32_t idx, int32_t raw, luaw_Error* err) LUAW_NOEXCEPT;
 
 /*
 ** One crossing for "call global function `name` with args": the results stay on the stack

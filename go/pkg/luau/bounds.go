@@ -12,8 +12,8 @@ import "github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
 // an exhausted host. It applies to each result list (DoString, Call, Resume...) and each
 // value read (Global, CallContext.Arg...) as a whole.
 //
-// Tables convert to map[any]any (see Value) sharing as in Luau: a table reached twice in
-// one conversion (`return t, t`, or `{a, a}`) becomes one Go map stored twice, so a chain
+// Tables convert to []any or map[any]any (see Value) sharing as in Luau: a table reached
+// twice in one conversion (`return t, t`, or `{a, a}`) becomes one Go value stored twice, so a chain
 // of tables that doubles the paths at every level costs its size, not the number of paths.
 // A table that contains itself (directly or not) cannot become Go maps: it is an error of
 // kind KindConversion ("cycle"), so a converted value is always safe to print or walk.
@@ -28,10 +28,10 @@ const (
 
 // convState is one conversion in progress (state.ctl.conv, valid while ctl.converting).
 type convState struct {
-	left   int64                   // budget bytes left
-	budget uint64                  // the whole budget, for the message
-	seen   map[uintptr]map[any]any // tables converted so far
-	active map[uintptr]struct{}    // tables being converted (a cycle if met again)
+	left   int64                // budget bytes left
+	budget uint64               // the whole budget, for the message
+	seen   map[uintptr]any      // tables converted so far ([]any or map[any]any)
+	active map[uintptr]struct{} // tables being converted (a cycle if met again)
 }
 
 // convBegin starts a conversion unless one is going on; own reports that the caller started
@@ -88,7 +88,7 @@ func (st *state) chargeEntry(k, v *capi.Value) *Error {
 
 // tableStart looks up the table at idx: done with its earlier conversion prev (or a cycle
 // error), or not done, then tableDone(p, m) must follow its conversion m.
-func (st *state) tableStart(idx int) (p uintptr, prev map[any]any, done bool, err *Error) {
+func (st *state) tableStart(idx int) (p uintptr, prev any, done bool, err *Error) {
 	c := &st.ctl.conv
 	if err := c.charge(convTableCost); err != nil {
 		return 0, nil, true, err
@@ -105,14 +105,14 @@ func (st *state) tableStart(idx int) (p uintptr, prev map[any]any, done bool, er
 	}
 	if c.active == nil {
 		c.active = make(map[uintptr]struct{})
-		c.seen = make(map[uintptr]map[any]any)
+		c.seen = make(map[uintptr]any)
 	}
 	c.active[p] = struct{}{}
 	return p, nil, false, nil
 }
 
 // tableDone records m, the finished conversion of table p.
-func (st *state) tableDone(p uintptr, m map[any]any) {
+func (st *state) tableDone(p uintptr, m any) {
 	c := &st.ctl.conv
 	if p == 0 || c.active == nil {
 		return

@@ -319,9 +319,9 @@ func TestUntrustedProfile(t *testing.T) {
 func TestSharedTablesConvertOnce(t *testing.T) {
 	s := newState(t)
 	out := run(t, s, "local a = {x = 1} return a, a, {a, a}")
-	a1, a2, pair := out[0].(map[any]any), out[1].(map[any]any), out[2].(map[any]any)
+	a1, a2, pair := out[0].(map[any]any), out[1].(map[any]any), out[2].([]any)
 	a1["marker"] = true
-	if a2["marker"] != true || pair[1.0].(map[any]any)["marker"] != true || pair[2.0].(map[any]any)["marker"] != true {
+	if a2["marker"] != true || pair[0].(map[any]any)["marker"] != true || pair[1].(map[any]any)["marker"] != true {
 		t.Fatal("the same table converted to different maps")
 	}
 	start := time.Now()
@@ -330,8 +330,15 @@ func TestSharedTablesConvertOnce(t *testing.T) {
 		t.Fatalf("the chain took %v", d)
 	}
 	depth := 0
-	for m := out[0].(map[any]any); len(m) > 0; m = m[1.0].(map[any]any) {
-		depth++
+	for v := out[0]; ; depth++ {
+		pair, ok := v.([]any)
+		if !ok {
+			break
+		}
+		if &pair[0] == nil || pair[0] == nil {
+			t.Fatal("a pair lost an element")
+		}
+		v = pair[0]
 	}
 	if depth != 23 {
 		t.Fatalf("depth %d", depth)

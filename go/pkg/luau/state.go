@@ -41,6 +41,8 @@ type state struct {
 	refs         map[int32]struct{} // live Function references
 	ud           *udState           // host userdata (userdata.go); nil until RegisterType
 	ctl          control            // containment.go: sandbox, stop handle, print
+	dead         deadQueue          // table.go: references of unreachable handles
+	handlesDepth int                // table.go: tables convert to handles at this depth+1
 }
 
 const hostErrSlots = 64
@@ -153,6 +155,9 @@ func (st *state) enter() (outer bool, err *Error) {
 		if st.closed.Load() {
 			st.busy.Store(0)
 			return false, errClosed()
+		}
+		if st.dead.pending.Load() {
+			st.drainDead() // table.go: handles the Go GC found unreachable
 		}
 		return true, nil
 	}

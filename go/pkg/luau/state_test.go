@@ -154,7 +154,7 @@ func TestCallGlobal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0] != nil || fmt.Sprint(got[1]) != "map[1:x]" {
+	if got[0] != nil || fmt.Sprint(got[1]) != "[x]" {
 		t.Fatalf("first = %#v", got)
 	}
 	got, err = s.Call("first", []string{"a", "b"})

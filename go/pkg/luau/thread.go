@@ -47,9 +47,18 @@ func (s ThreadStatus) String() string {
 // A resume is a run: run timeouts, contexts and Interrupt stop it as they stop DoString,
 // and a host panic inside it is re-raised when Resume returns.
 type Thread struct {
-	st   *state
-	ref  int32 // the thread
-	body int32 // the function it runs (Reset without a function reuses it)
+	st      *state
+	ref     int32 // the thread
+	body    int32 // the function it runs (Reset without a function reuses it)
+	cleanup handleCleanup
+}
+
+// newThreadHandle makes the Thread of references ref and body, released automatically when
+// unreachable (table.go).
+func (st *state) newThreadHandle(ref, body int32) *Thread {
+	t := &Thread{st: st, ref: ref, body: body}
+	t.cleanup = addHandleCleanup(t, st, deadRefs{ref, body})
+	return t
 }
 
 // NewThread creates a thread that runs fn when first resumed (the arguments of that Resume
@@ -111,7 +120,7 @@ func (st *state) newThreadTop() (*Thread, error) {
 		st.c.Unref(body)
 		return nil, st.errorFrom(rc)
 	}
-	return &Thread{st: st, ref: ref, body: body}, nil
+	return st.newThreadHandle(ref, body), nil
 }
 
 // threadAt makes a Thread of the thread at absolute index idx (a value from a script).
@@ -120,7 +129,7 @@ func (st *state) threadAt(idx int) (*Thread, error) {
 	if rc != capi.OK {
 		return nil, st.errorFrom(rc)
 	}
-	return &Thread{st: st, ref: ref}, nil
+	return st.newThreadHandle(ref, 0), nil
 }
 
 // Resume runs the thread until it yields or returns. The args are the body's arguments on
@@ -289,6 +298,8 @@ func (t *Thread) Reset(fn *Function) error {
 		}
 		st.c.Unref(t.body)
 		t.body = body
+		t.cleanup.stop(t) // it named the old body
+		t.cleanup = addHandleCleanup(t, st, deadRefs{t.ref, body})
 	} else if t.body <= 0 {
 		return newError(KindArgument, "luau: Reset(nil) of a thread that came from a script: give it a function")
 	}
@@ -315,6 +326,7 @@ func (t *Thread) Close() error {
 	}
 	defer st.leave(outer)
 	if t.ref > 0 {
+		t.cleanup.stop(t)
 		st.c.Unref(t.ref)
 		st.c.Unref(t.body)
 		t.ref, t.body = 0, 0

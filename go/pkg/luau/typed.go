@@ -493,7 +493,7 @@ func buildCompositeConv(c *conv, t reflect.Type, b building) (*conv, error) {
 				}
 				return ut.name + " expected, got " + goValueTypeName(st, x)
 			}
-			m, ok := x.(map[any]any)
+			m, ok := tableMap(x)
 			if !ok {
 				return "table expected, got " + goValueTypeName(st, x)
 			}
@@ -529,7 +529,7 @@ func buildCompositeConv(c *conv, t reflect.Type, b building) (*conv, error) {
 			return nil, err
 		}
 		c.from = func(st *state, x any, dst reflect.Value) string {
-			m, ok := x.(map[any]any)
+			m, ok := tableMap(x)
 			if !ok {
 				return "table expected, got " + goValueTypeName(st, x)
 			}
@@ -565,7 +565,7 @@ func buildCompositeConv(c *conv, t reflect.Type, b building) (*conv, error) {
 			return nil, err
 		}
 		c.from = func(st *state, x any, dst reflect.Value) string {
-			m, ok := x.(map[any]any)
+			m, ok := tableMap(x)
 			if !ok {
 				return "table expected, got " + goValueTypeName(st, x)
 			}
@@ -737,7 +737,7 @@ func goValueTypeName(st *state, x any) string {
 		return "string"
 	case Vector:
 		return "vector"
-	case map[any]any:
+	case map[any]any, []any, *Table:
 		return "table"
 	case *Function:
 		return "function"

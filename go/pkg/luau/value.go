@@ -20,14 +20,18 @@ import (
 //	integer             int64
 //	string              string (a copy; byte-exact, NUL bytes kept)
 //	vector              Vector
-//	table               map[any]any (a deep copy; keys are float64, string, bool, ...)
+//	table               a deep copy: []any for a sequence (keys exactly 1..n, n >= 1),
+//	                    else map[any]any (keys float64, string, bool, ...; the empty
+//	                    table too); with tables as handles (Function.CallHandles,
+//	                    Table.Get...) a *Table instead
+//	                    (a table reached twice is one Go value; a cycle is KindConversion)
 //	function            *Function (a reference; Release it when done)
 //	thread              *Thread (a reference; Close it when done)
 //	userdata, thread,
 //	buffer, light ud.   Opaque (the type only)
 //
 // Go -> Luau (arguments, SetGlobal, CallContext.Push): nil, bool, every integer and float
-// kind (as number), string, []byte (as string), Vector, *Function, and slices, arrays and
+// kind (as number), string, []byte (as string), Vector, *Function, *Table, *Thread, and slices, arrays and
 // maps (as tables; map keys must be strings, numbers or bools). Anything else gives an
 // error of kind KindConversion.
 //
@@ -245,6 +249,14 @@ func (st *state) push(v any, depth int) error {
 			return newError(kindOf(rc), "luau: cannot push function (status %d)", rc)
 		}
 		return nil
+	case *Table:
+		if x == nil || x.st != st || x.ref <= 0 {
+			return newError(KindConversion, "luau: *Table from another state or released")
+		}
+		if rc := st.c.PushRef(x.ref); rc != capi.OK {
+			return newError(kindOf(rc), "luau: cannot push table (status %d)", rc)
+		}
+		return nil
 	case *Thread:
 		if x == nil || x.st != st || x.ref <= 0 {
 			return newError(KindConversion, "luau: *Thread from another state or closed")
@@ -396,6 +408,9 @@ func (st *state) valueFrom(v capi.Value, depth int) (any, error) {
 	}
 	switch v.Type {
 	case capi.TTable:
+		if st.wantHandles() {
+			return st.newTable(int(v.StackIndex))
+		}
 		return st.tableAt(int(v.StackIndex), depth+1)
 	case capi.TFunction:
 		return st.newFunction(int(v.StackIndex))
@@ -420,7 +435,8 @@ func (st *state) valueAt(idx, depth int) (any, error) {
 	return st.valueFrom(st.c.Vals(1)[0], depth)
 }
 
-// tableAt copies the table at absolute index idx into a map.
+// tableAt copies the table at absolute index idx: a sequence (keys exactly 1..n, n >= 1)
+// becomes []any, any other table (the empty one too) map[any]any.
 func (st *state) tableAt(idx, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, newError(KindConversion, "luau: table nesting deeper than %d (a cycle?)", maxDepth)
@@ -435,7 +451,10 @@ func (st *state) tableAt(idx, depth int) (any, error) {
 		}
 		return prev, nil
 	}
-	m := make(map[any]any)
+	// Entries go to seq while the keys come as 1, 2, 3... (next gives the array part first,
+	// in order); the first other key moves them to m.
+	var seq []any
+	var m map[any]any
 	top := st.c.GetTop()
 	defer st.c.SetTop(top)
 	if rc := st.c.PushNil(); rc != capi.OK {
@@ -447,8 +466,7 @@ func (st *state) tableAt(idx, depth int) (any, error) {
 			return nil, st.errorFrom(rc)
 		}
 		if !more {
-			st.tableDone(p, m)
-			return m, nil
+			break
 		}
 		if !st.c.Reserve(2, 0) || st.c.ReadVals(top+1, 2) != capi.OK {
 			return nil, newError(KindMemory, "luau: cannot read table entry")
@@ -469,9 +487,51 @@ func (st *state) tableAt(idx, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if m == nil {
+			if f, ok := k.(float64); ok && f == float64(len(seq)+1) {
+				seq = append(seq, val)
+				st.c.SetTop(top + 1)
+				continue
+			}
+			m = make(map[any]any, len(seq)+1)
+			for i, e := range seq {
+				m[float64(i+1)] = e
+			}
+			seq = nil
+		}
 		m[k] = val
 		st.c.SetTop(top + 1) // keep the key for the next luaw_next
 	}
+	var out any
+	switch {
+	case m == nil && len(seq) > 0:
+		out = seq
+	case m == nil:
+		out = map[any]any{}
+	default:
+		out = m
+		if s, ok := sequenceOf(m); ok { // 1..n, met out of order (keys in the hash part)
+			out = s
+		}
+	}
+	st.tableDone(p, out)
+	return out, nil
+}
+
+// sequenceOf returns m as a slice when its keys are exactly the numbers 1..len(m).
+func sequenceOf(m map[any]any) ([]any, bool) {
+	n := len(m)
+	for k := range m {
+		f, ok := k.(float64)
+		if !ok || f < 1 || f > float64(n) || f != math.Trunc(f) {
+			return nil, false
+		}
+	}
+	s := make([]any, n)
+	for k, v := range m {
+		s[int(k.(float64))-1] = v
+	}
+	return s, true
 }
 
 // takeResults converts the nres results at first+1.. (nread of them already in the value
@@ -523,10 +583,13 @@ func (st *state) takeResults(first, nres, nread, restore int) ([]any, error) {
 }
 
 // Function is a reference to a Luau function held by the host. It belongs to its State
-// and is usable until Release or the State's Close.
+// and is usable until Release or the State's Close. Release drops the reference at once;
+// a Function the program drops without Release is released automatically once the Go
+// garbage collector finds it unreachable (at the State's next entry after that).
 type Function struct {
-	st  *state
-	ref int32
+	st      *state
+	ref     int32
+	cleanup handleCleanup // queues ref when the Function is unreachable (table.go)
 }
 
 func (st *state) newFunction(idx int) (*Function, error) {
@@ -534,7 +597,9 @@ func (st *state) newFunction(idx int) (*Function, error) {
 	if rc != capi.OK {
 		return nil, st.errorFrom(rc)
 	}
-	return &Function{st: st, ref: ref}, nil
+	f := &Function{st: st, ref: ref}
+	f.cleanup = addHandleCleanup(f, st, deadRefs{ref, 0})
+	return f, nil
 }
 
 // Call calls the function with args and returns its results.
@@ -582,6 +647,7 @@ func (f *Function) Release() {
 	}
 	defer st.leave(outer)
 	if f.ref > 0 {
+		f.cleanup.stop(f)
 		st.c.Unref(f.ref)
 		f.ref = 0
 	}
