@@ -905,7 +905,7 @@ func luauTypeName(v any) string {
 		return "string"
 	case Vector:
 		return "vector"
-	case map[any]any, []any, *Table:
+	case map[any]any:
 		return "table"
 	case *Function:
 		return "function"
