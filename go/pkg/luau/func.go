@@ -240,6 +240,7 @@ func dispatch(stateID uint64, raw *capi.Call) int32 {
 	err := fn(c) // a panic goes to dispatchPanicked, with c still active
 	st.depth = d
 	c.raw, c.args = nil, nil
+	c.gen++ // the call's ArgRefs are stale from here on
 	if err != nil {
 		if err == errYield { // CallContext.Yield: its values are the results
 			return capi.CBYield
@@ -297,6 +298,7 @@ func dispatchPanicked(stateID uint64, raw *capi.Call, v any) int32 {
 			c := st.ctxs[d]
 			st.depth = d
 			c.raw, c.args = nil, nil
+			c.gen++
 			return st.panicked(raw, v)
 		}
 	}
@@ -317,6 +319,7 @@ type CallContext struct {
 	raw  *capi.Call
 	name string
 	args []capi.Value
+	gen  uint64 // calls this context has finished: an ArgRef of an earlier one is stale
 }
 
 // Name returns the name the function was registered under.
@@ -434,10 +437,14 @@ func (c *CallContext) Arg(i int) (any, error) {
 
 // ArgRef refers to an argument of a running host function. Passed as an argument to a
 // nested call (Call, CallArg) or to Push, it stands for the argument's Luau value itself:
-// no conversion, tables and functions keep their identity. Valid during the call only.
+// no conversion, tables and functions keep their identity. Valid during the call only: an
+// ArgRef kept and used after its call returned (or yielded) is an error of kind
+// KindConversion ("ArgRef used outside its call"), never an argument of a later call. To
+// keep a value, convert it (Arg) or hold it as a handle (a *Function or *Table result).
 type ArgRef struct {
 	c   *CallContext
 	raw *capi.Call
+	gen uint64
 	idx int32
 }
 
@@ -445,9 +452,9 @@ type ArgRef struct {
 func (c *CallContext) Ref(i int) ArgRef {
 	v := c.arg(i)
 	if v == nil {
-		return ArgRef{c: c, raw: c.raw}
+		return ArgRef{c: c, raw: c.raw, gen: c.gen}
 	}
-	return ArgRef{c: c, raw: c.raw, idx: v.StackIndex}
+	return ArgRef{c: c, raw: c.raw, gen: c.gen, idx: v.StackIndex}
 }
 
 // Field returns t[key] of table argument i (metamethods run, protected).

@@ -100,5 +100,5 @@ func (c *CallContext) LoadWith(src, chunkname string, optimization, debug int) (
 	if rc := st.c.LoadSource(src, chunkname, optimization, debug); rc != capi.OK {
 		return ArgRef{}, st.errorFrom(rc)
 	}
-	return ArgRef{c: c, raw: c.raw, idx: int32(st.c.GetTop())}, nil
+	return ArgRef{c: c, raw: c.raw, gen: c.gen, idx: int32(st.c.GetTop())}, nil
 }

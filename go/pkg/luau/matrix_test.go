@@ -905,7 +905,7 @@ func luauTypeName(v any) string {
 		return "string"
 	case Vector:
 		return "vector"
-	case map[any]any:
+	case map[any]any, []any, *Table:
 		return "table"
 	case *Function:
 		return "function"

@@ -261,3 +261,31 @@ func TestReleaseCancelsCleanup(t *testing.T) {
 		}
 	}
 }
+
+// Requirement: an ArgRef kept after its call is a clean error when used later, never the
+// argument of a later call at the same depth (which reuses the call context and memory).
+func TestKeptArgRefIsStale(t *testing.T) {
+	s := newState(t)
+	var kept ArgRef
+	if err := s.RegisterFunc("keep", func(c *CallContext) error { kept = c.Ref(1); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var pushErr error
+	if err := s.RegisterFunc("use", func(c *CallContext) error {
+		pushErr = c.Push(kept)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, s, `keep("first") return use("second")`)
+	if pushErr == nil {
+		t.Fatalf("a stale ArgRef was pushed: the script got %#v", out)
+	}
+	wantKind(t, pushErr, KindConversion)
+	if !strings.Contains(pushErr.Error(), "outside its call") {
+		t.Fatal(pushErr)
+	}
+	// Used as an argument of a host-side call after the call: the same error.
+	_, err := s.Call("print", kept)
+	wantKind(t, err, KindConversion)
+}

@@ -349,7 +349,7 @@ var errYield = errors.New("luau: the error of CallContext.Yield must be returned
 func (c *CallContext) Yield(values ...any) error {
 	c.raw.ResetResults()
 	for _, v := range values {
-		if r, ok := v.(ArgRef); ok && r.c == c && r.raw == c.raw && c.raw != nil {
+		if r, ok := v.(ArgRef); ok && r.c == c && r.raw == c.raw && r.gen == c.gen && c.raw != nil {
 			// An argument of this call: yielded as itself, no crossing.
 			slot := c.raw.AddResult()
 			if slot == nil {

@@ -231,7 +231,7 @@ func (st *state) push(v any, depth int) error {
 	}
 	switch x := v.(type) {
 	case ArgRef:
-		if x.c == nil || x.c.st != st || x.raw == nil || x.c.raw != x.raw {
+		if x.c == nil || x.c.st != st || x.raw == nil || x.c.raw != x.raw || x.c.gen != x.gen {
 			return newError(KindConversion, "luau: ArgRef used outside its call")
 		}
 		if x.idx == 0 {
