@@ -165,11 +165,16 @@ TEST_F(Require, RelativeRequiresResolveFromTheRequiringModule)
 
 TEST_F(Require, ASecondRequireReturnsTheCachedValueWithoutAskingTheResolverToLoad)
 {
-    // Requirement: modules are cached by file name: two requires give the same table.
+    // Requirement: modules are cached by file name: two requires give the same table, and a
+    // require of a cached module makes no crossing to the host.
     install();
-    ASSERT_EQ(run("local a = require('./lib/util'); local b = require('./lib/util'); return rawequal(a, b)"), LUAW_OK)
+    ASSERT_EQ(run("return require('./lib/util')"), LUAW_OK) << message();
+    const int calls = host.resolver_calls;
+    ASSERT_EQ(run("local a = require('./lib/util'); local b = require('./lib/../lib/util'); return rawequal(a, b)"),
+              LUAW_OK)
         << message();
     EXPECT_EQ(value_at(1).u.boolean, 1);
+    EXPECT_EQ(host.resolver_calls, calls);
 }
 
 TEST_F(Require, AliasesComeFromLuaurc)

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <unordered_map>
 
 using namespace luaw;
 
@@ -43,6 +44,9 @@ struct RequireCtx
     bool at_script = false;       // at a top-level script (a file at the root)
     std::string module_source;    // the module is_module_present found
     std::string module_file;
+    // Path -> file of the modules resolved so far: a module that is in Luau's cache is
+    // found again without asking the host (a cached require makes no crossing).
+    std::unordered_map<std::string, std::string> resolved;
     std::string config;           // the .luaurc get_config_status found
     Pending pending = Pending::None;
     int pending_ref = LUA_NOREF;
@@ -252,6 +256,28 @@ luarequire_NavigateResult to_child(lua_State*, void* ctx, const char* name) noex
     }
 }
 
+// Whether Luau's require cache (registry._MODULES) holds file. Never raises.
+bool in_module_cache(lua_State* L, const std::string& file)
+{
+    bool cached = false;
+    if (!lua_checkstack(L, 3))
+        return false;
+    const int rc = protect(L, [&](lua_State* L) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "_MODULES");
+        if (lua_istable(L, -1))
+        {
+            lua_pushlstring(L, file.data(), file.size());
+            lua_rawget(L, -2);
+            cached = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    });
+    if (rc != LUA_OK)
+        lua_pop(L, 1);
+    return rc == LUA_OK && cached;
+}
+
 // Always "present": a missing module or a failed resolver is raised by load, with a message
 // that names the path (Luau's own "no module present at resolved path" names nothing).
 bool is_module_present(lua_State* L, void* ctx) noexcept
@@ -262,6 +288,12 @@ bool is_module_present(lua_State* L, void* ctx) noexcept
     try
     {
         std::string path = joined(c);
+        auto known = c.resolved.find(path);
+        if (known != c.resolved.end() && in_module_cache(L, known->second))
+        {
+            c.module_file = known->second; // cached: load is not called, no source needed
+            return true;
+        }
         const int found = ask_resolver(L, c, LUAW_RESOLVE_MODULE, path);
         if (found < 0)
             return true;
@@ -280,6 +312,8 @@ bool is_module_present(lua_State* L, void* ctx) noexcept
             c.pending = Pending::Missing;
             c.pending_message = "not enough memory";
         }
+        else
+            c.resolved[path] = c.module_file;
         return true;
     }
     catch (...)
