@@ -344,3 +344,54 @@ func tableMap(x any) (map[any]any, bool) {
 	}
 	return nil, false
 }
+
+// ---- the typed host -> Luau call ----
+
+// CallFloat calls f with number arguments and returns its first result, which must be a
+// number (an integer result converts). It is Call's fast form: the arguments go into C
+// memory without a cgo call, the call crosses cgo once, and nothing is allocated. A first
+// result of another type (or none) is an error of kind KindConversion; errors of the call
+// are as for Call.
+func (f *Function) CallFloat(args ...float64) (float64, error) {
+	st := f.st
+	outer, err := st.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer st.leave(outer)
+	if f.ref <= 0 {
+		return 0, newError(KindArgument, "luau: function was released")
+	}
+	if !st.c.Reserve(len(args), 0) {
+		return 0, newError(KindMemory, "luau: not enough memory for arguments")
+	}
+	vals := st.c.Vals(len(args))
+	for i, a := range args {
+		vals[i].SetNumber(a)
+	}
+	base, nres, nread, restored, rc := st.c.CallRef(f.ref, len(args))
+	if rc != capi.OK {
+		return 0, st.errorFrom(rc)
+	}
+	if !restored { // some result lives on the Luau heap (a string, a table...)
+		st.c.SetTop(base)
+	}
+	if nres == 0 || nread == 0 {
+		return 0, errNotNumber(capi.TNone)
+	}
+	v := &st.c.Vals(1)[0]
+	switch v.Type {
+	case capi.TNumber:
+		return v.Number(), nil
+	case capi.TInteger:
+		return float64(v.Integer()), nil
+	}
+	return 0, errNotNumber(v.Type)
+}
+
+func errNotNumber(t int32) error {
+	if t == capi.TNone {
+		return newError(KindConversion, "luau: CallFloat: no number result")
+	}
+	return newError(KindConversion, "luau: CallFloat: the first result is a %s, not a number", Type(t))
+}

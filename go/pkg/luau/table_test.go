@@ -289,3 +289,61 @@ func TestKeptArgRefIsStale(t *testing.T) {
 	_, err := s.Call("print", kept)
 	wantKind(t, err, KindConversion)
 }
+
+// Requirement: CallFloat returns the first number result, allocates nothing, and turns a
+// result of another type (or none) into KindConversion with the stack left balanced.
+func TestCallFloat(t *testing.T) {
+	s := newState(t)
+	run(t, s, `function inc(x) return x + 1 end function two(a, b) return a * b, "extra" end
+		function str() return "x" end function none() end function bad() error("no") end`)
+	get := func(name string) *Function {
+		g, err := s.Global(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.(*Function)
+	}
+	inc, two := get("inc"), get("two")
+	top := s.st.c.GetTop()
+	if v, err := inc.CallFloat(41); err != nil || v != 42 {
+		t.Fatalf("inc = %v, %v", v, err)
+	}
+	if v, err := two.CallFloat(6, 7); err != nil || v != 42 {
+		t.Fatalf("two = %v, %v", v, err)
+	}
+	_, err := get("str").CallFloat()
+	if e := wantKind(t, err, KindConversion); !strings.Contains(e.Message, "string") {
+		t.Fatal(e)
+	}
+	_, err = get("none").CallFloat()
+	wantKind(t, err, KindConversion)
+	_, err = get("bad").CallFloat()
+	wantKind(t, err, KindRuntime)
+	if got := s.st.c.GetTop(); got != top {
+		t.Fatalf("stack top %d, was %d", got, top)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := inc.CallFloat(1); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Fatalf("CallFloat allocates %v times per call", allocs)
+	}
+}
+
+// The typed form of BenchmarkCallLuauFromGo (go/bench luau_call_from_host uses it).
+func BenchmarkCallFloatLuauFromGo(b *testing.B) {
+	s := newState(b)
+	if _, err := s.DoString(`function inc(x) return x + 1 end`); err != nil {
+		b.Fatal(err)
+	}
+	g, _ := s.Global("inc")
+	f := g.(*Function)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.CallFloat(float64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
