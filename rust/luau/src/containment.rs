@@ -196,7 +196,7 @@ impl State {
             Ok(mut slot) => std::mem::replace(&mut *slot, sink),
             Err(_) => return, // only while the sink itself runs: keep it
         };
-        ffi::RawState::set_print_sink(&self.shared, on);
+        ffi::RawState::set_print_sink(&*self.shared, on);
         drop(old);
     }
 

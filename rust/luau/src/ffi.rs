@@ -1,303 +1,70 @@
-//! The C ABI of `luau/c/luau_wrapper.h`, hand-written, and the only module of this crate with
-//! raw pointers or `unsafe`.
+//! The unsafe raw layer: safe wrappers over the C declarations of [`crate::sys`], and with it
+//! the only module of this crate with raw pointers or `unsafe`.
 //!
-//! Everything above this module is safe code. It sees:
+//! It imports nothing from the crate but `sys` (`crate::layering_tests` checks it). The safe
+//! API above sees:
 //! - [`RawState`]: an owned `luaw_State*` whose methods are safe because the wrapper validates
 //!   every index and never raises (bad input gives a status, not undefined behaviour);
 //! - [`CallFrame`]: one host call in progress (the trampoline's `luaw_Call`), with its
 //!   arguments borrowed from Luau for the call's lifetime;
-//! - [`dispatch`]: the one `extern "C"` function the wrapper calls back into.
+//! - [`RawValue`]: a `luaw_Value` read or written without `unsafe`; the safe layer converts
+//!   its own values through [`AsRaw`] and [`FromRaw`];
+//! - [`Host`]: what the two `extern "C"` callbacks (the dispatcher and the print sink) call,
+//!   implemented by the state above.
 //!
 //! Strings the wrapper returns "state-owned, valid until the next call" are copied out before
 //! any other call on the state is made.
 #![allow(non_camel_case_types, unsafe_code)]
 
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, CStr};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 use std::rc::Rc;
 
-use crate::value::{Value, ValueRef};
+use crate::sys::*;
+// The wrapper's status, type and callback constants, for the safe layer.
+pub(crate) use crate::sys::{
+    EXPECTED_MAX_CSTACK, EXPECTED_VECTOR_SIZE, LUAW_ABI_VERSION, LUAW_CB_ERROR, LUAW_CB_OK,
+    LUAW_CB_PANIC, LUAW_CB_YIELD, LUAW_ERRABI, LUAW_ERRARG, LUAW_ERRBUSY, LUAW_ERRERR,
+    LUAW_ERRHOST, LUAW_ERRINTERRUPT, LUAW_ERRMEM, LUAW_ERRPANIC, LUAW_ERRRUN, LUAW_ERRSYNTAX,
+    LUAW_OK, LUAW_RESOLVE_CONFIG, LUAW_STOP_CANCEL, LUAW_STOP_DEADLINE, LUAW_TBOOLEAN,
+    LUAW_TBUFFER, LUAW_TFUNCTION, LUAW_THREAD_FINISHED, LUAW_THREAD_RUNNING, LUAW_THREAD_SUSPENDED,
+    LUAW_TINTEGER, LUAW_TLIGHTUSERDATA, LUAW_TNIL, LUAW_TNONE, LUAW_TNUMBER, LUAW_TSTRING,
+    LUAW_TTABLE, LUAW_TTHREAD, LUAW_TUSERDATA, LUAW_TVECTOR, LUAW_YIELD,
+};
 
-pub(crate) const LUAW_ABI_VERSION: u32 = 2;
-/// Our view of the build: every build of the wrapper must agree (see luau_config.h).
-pub(crate) const EXPECTED_MAX_CSTACK: i32 = 8_000;
-pub(crate) const EXPECTED_VECTOR_SIZE: i32 = 3;
-
-pub(crate) const LUAW_OK: i32 = 0;
-pub(crate) const LUAW_YIELD: i32 = 1;
-pub(crate) const LUAW_ERRRUN: i32 = 2;
-pub(crate) const LUAW_ERRSYNTAX: i32 = 3;
-pub(crate) const LUAW_ERRMEM: i32 = 4;
-pub(crate) const LUAW_ERRERR: i32 = 5;
-pub(crate) const LUAW_ERRHOST: i32 = 16;
-pub(crate) const LUAW_ERRPANIC: i32 = 17;
-pub(crate) const LUAW_ERRARG: i32 = 18;
-pub(crate) const LUAW_ERRBUSY: i32 = 19;
-pub(crate) const LUAW_ERRABI: i32 = 20;
-pub(crate) const LUAW_ERRINTERRUPT: i32 = 21;
-
-pub(crate) const LUAW_TNONE: i32 = -1;
-pub(crate) const LUAW_TNIL: i32 = 0;
-pub(crate) const LUAW_TBOOLEAN: i32 = 1;
-pub(crate) const LUAW_TLIGHTUSERDATA: i32 = 2;
-pub(crate) const LUAW_TNUMBER: i32 = 3;
-pub(crate) const LUAW_TINTEGER: i32 = 4;
-pub(crate) const LUAW_TVECTOR: i32 = 5;
-pub(crate) const LUAW_TSTRING: i32 = 6;
-pub(crate) const LUAW_TTABLE: i32 = 7;
-pub(crate) const LUAW_TFUNCTION: i32 = 8;
-pub(crate) const LUAW_TUSERDATA: i32 = 9;
-pub(crate) const LUAW_TTHREAD: i32 = 10;
-pub(crate) const LUAW_TBUFFER: i32 = 11;
-const LUAW_TSTACK: i32 = 100;
-
-const LUAW_MULTRET: i32 = -1;
-pub(crate) const LUAW_CB_OK: i32 = 0;
-pub(crate) const LUAW_CB_ERROR: i32 = -1;
-pub(crate) const LUAW_CB_PANIC: i32 = -2;
-pub(crate) const LUAW_CB_YIELD: i32 = -3;
-
-#[repr(C)]
-struct luaw_State {
-    _opaque: [u8; 0],
-    // Not Send, not Sync, not Unpin: a C object used through a pointer only.
-    _marker: PhantomData<(*mut u8, std::marker::PhantomPinned)>,
+/// A value as the wrapper carries it (a `luaw_Value`), without `unsafe`: scalars by value,
+/// strings borrowed (from the Luau stack or the caller), any other type by its type
+/// (`LUAW_T*`) and absolute stack index.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum RawValue<'a> {
+    Nil,
+    Boolean(bool),
+    Number(f64),
+    Integer(i64),
+    Vector([f32; 3]),
+    String(&'a [u8]),
+    Stack { type_: i32, index: i32 },
 }
 
-#[repr(C)]
-struct luaw_BuildInfo {
-    abi_version: u32,
-    max_cstack: i32,
-    vector_size: i32,
-    uses_longjmp: i32,
-    asserts_enabled: i32,
-    luau_version: *const c_char,
+/// A value of the safe layer as a [`RawValue`] (borrowing its strings).
+pub(crate) trait AsRaw {
+    fn as_raw(&self) -> RawValue<'_>;
 }
 
-#[repr(C)]
-struct luaw_Error {
-    status: i32,
-    message: *const c_char,
-    message_len: usize,
-    traceback: *const c_char,
-    traceback_len: usize,
-    host_token: u64,
+/// A value of the safe layer made from a [`RawValue`] (copying its strings).
+pub(crate) trait FromRaw: Sized {
+    fn from_raw(v: RawValue<'_>) -> Self;
 }
 
-#[repr(C)]
-struct luaw_Options {
-    abi_version: u32,
-    memory_limit: usize,
-    open_libs: i32,
-}
-
-#[repr(C)]
-struct luaw_CompileOptions {
-    optimization_level: i32,
-    debug_level: i32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct luaw_Str {
-    ptr: *const c_char,
-    len: usize,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct luaw_Userdata {
-    handle: u64,
-    type_id: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-union luaw_ValueUnion {
-    boolean: i32,
-    number: f64,
-    integer: i64,
-    vector: [f32; 4],
-    string: luaw_Str,
-    userdata: luaw_Userdata,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct luaw_Value {
-    type_: i32,
-    stack_index: i32,
-    u: luaw_ValueUnion,
-}
-
-#[repr(C)]
-struct luaw_Call {
-    state: *mut luaw_State,
-    function_id: u64,
-    name: *const c_char,
-    name_len: usize,
-    args: *const luaw_Value,
-    nargs: i32,
-    results: *mut luaw_Value,
-    nresults: i32,
-    results_cap: i32,
-    scratch: *mut c_char,
-    scratch_len: usize,
-    scratch_cap: usize,
-    error_message: *const c_char,
-    error_message_len: usize,
-    error_token: u64,
-    continuation: u64,
-    yield_continuation: u64,
-}
-
-type luaw_Dispatch = extern "C" fn(host_ctx: usize, call: *mut luaw_Call) -> i32;
-
-extern "C" {
-    fn luaw_abi_version() -> u32;
-    fn luaw_build_info(out: *mut luaw_BuildInfo);
-    fn luaw_free(p: *mut c_void);
-
-    fn luaw_new(opts: *const luaw_Options, status: *mut i32) -> *mut luaw_State;
-    fn luaw_close(s: *mut luaw_State) -> i32;
-    fn luaw_memory_used(s: *mut luaw_State) -> usize;
-    fn luaw_gc_collect(s: *mut luaw_State) -> i32;
-    fn luaw_set_memory_limit(s: *mut luaw_State, bytes: usize);
-
-    fn luaw_compile(
-        src: *const c_char,
-        src_len: usize,
-        opts: *const luaw_CompileOptions,
-        out: *mut *mut c_char,
-        out_len: *mut usize,
-    ) -> i32;
-    fn luaw_load(
-        s: *mut luaw_State,
-        chunkname: *const c_char,
-        chunkname_len: usize,
-        bytecode: *const c_char,
-        bytecode_len: usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_pcall(s: *mut luaw_State, nargs: i32, nresults: i32, err: *mut luaw_Error) -> i32;
-    fn luaw_run(s: *mut luaw_State, nargs: i32, nresults: *mut i32, err: *mut luaw_Error) -> i32;
-    fn luaw_dostring(
-        s: *mut luaw_State,
-        src: *const c_char,
-        src_len: usize,
-        chunkname: *const c_char,
-        chunkname_len: usize,
-        nresults: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-
-    fn luaw_gettop(s: *mut luaw_State) -> i32;
-    fn luaw_settop(s: *mut luaw_State, idx: i32) -> i32;
-    fn luaw_read_values(s: *mut luaw_State, first: i32, n: i32, out: *mut luaw_Value) -> i32;
-    fn luaw_push_values(
-        s: *mut luaw_State,
-        values: *const luaw_Value,
-        n: i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_tostring(
-        s: *mut luaw_State,
-        idx: i32,
-        ptr: *mut *const c_char,
-        len: *mut usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_getglobal(
-        s: *mut luaw_State,
-        name: *const c_char,
-        len: usize,
-        type_: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_setglobal(
-        s: *mut luaw_State,
-        name: *const c_char,
-        len: usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_newtable(s: *mut luaw_State, narr: i32, nrec: i32, err: *mut luaw_Error) -> i32;
-    fn luaw_getfield(
-        s: *mut luaw_State,
-        idx: i32,
-        key: *const c_char,
-        len: usize,
-        type_: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_setfield(
-        s: *mut luaw_State,
-        idx: i32,
-        key: *const c_char,
-        len: usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_geti(
-        s: *mut luaw_State,
-        idx: i32,
-        i: i64,
-        type_: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_seti(s: *mut luaw_State, idx: i32, i: i64, err: *mut luaw_Error) -> i32;
-    fn luaw_rawlen(s: *mut luaw_State, idx: i32, len: *mut usize) -> i32;
-    fn luaw_next(s: *mut luaw_State, idx: i32, more: *mut i32, err: *mut luaw_Error) -> i32;
-
-    fn luaw_call_reserve_results(call: *mut luaw_Call, n: i32) -> i32;
-    fn luaw_call_reserve_scratch(call: *mut luaw_Call, n: usize) -> i32;
-    fn luaw_set_dispatch(s: *mut luaw_State, dispatch: Option<luaw_Dispatch>, host_ctx: usize);
-    fn luaw_register_function(
-        s: *mut luaw_State,
-        name: *const c_char,
-        name_len: usize,
-        function_id: u64,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_host_depth(s: *mut luaw_State) -> i32;
-    fn luaw_push_function(
-        s: *mut luaw_State,
-        function_id: u64,
-        name: *const c_char,
-        name_len: usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_set_userdata_type(
-        s: *mut luaw_State,
-        type_id: u32,
-        name: *const c_char,
-        name_len: usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_released_count(s: *mut luaw_State) -> usize;
-    fn luaw_drain_released(s: *mut luaw_State, out: *mut u64, cap: usize) -> usize;
-
-    fn luaw_ref(s: *mut luaw_State, idx: i32, r: *mut i32, err: *mut luaw_Error) -> i32;
-    fn luaw_push_ref(s: *mut luaw_State, r: i32) -> i32;
-    fn luaw_call_ref(
-        s: *mut luaw_State,
-        r: i32,
-        args: *const luaw_Value,
-        nargs: i32,
-        nresults: i32,
-        nresults_out: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_call_global(
-        s: *mut luaw_State,
-        name: *const c_char,
-        name_len: usize,
-        args: *const luaw_Value,
-        nargs: i32,
-        nresults: i32,
-        nresults_out: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_unref(s: *mut luaw_State, r: i32);
+/// What the wrapper's callbacks call: implemented by the state's shared part, which owns the
+/// [`RawState`] and sits in an `Rc` (a fixed address) for as long as the C state lives.
+pub(crate) trait Host {
+    fn raw(&self) -> &RawState;
+    /// One Luau -> host call; returns a `LUAW_CB_*` code and must never unwind.
+    fn dispatch(&self, frame: CallFrame<'_>) -> i32;
+    /// One line of `print` (while a print sink is set); must never unwind.
+    fn print(&self, line: &[u8]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,18 +274,18 @@ pub(crate) fn compile(
 const SMALL: usize = 8;
 
 /// Runs `f` on `values` converted to C values: the common few on the stack, no allocation.
-fn with_raw_values<T>(
-    values: &[Value],
+fn with_raw_values<V: AsRaw, T>(
+    values: &[V],
     f: impl FnOnce(&[luaw_Value]) -> Result<T, RawError>,
 ) -> Result<T, RawError> {
     if values.len() <= SMALL {
         let mut raw = [raw_nil(); SMALL];
         for (slot, v) in raw.iter_mut().zip(values) {
-            *slot = to_raw_value(v);
+            *slot = to_raw_value(&v.as_raw());
         }
         return f(&raw[..values.len()]);
     }
-    let raw: Vec<luaw_Value> = values.iter().map(to_raw_value).collect();
+    let raw: Vec<luaw_Value> = values.iter().map(|v| to_raw_value(&v.as_raw())).collect();
     f(&raw)
 }
 
@@ -571,15 +338,15 @@ impl RawState {
         unsafe { luaw_close(self.s()) }
     }
 
-    /// Installs [`dispatch`] for this state, with `shared` (which must own this RawState) as
-    /// its context. The `Rc` keeps the Shared at a fixed address; any call that can dispatch
-    /// goes through `&shared.raw`, so the Shared is alive whenever the dispatcher runs.
-    pub(crate) fn install_dispatch(shared: &Rc<crate::state::Shared>) {
-        let raw = &shared.raw;
-        let host_ctx = Rc::as_ptr(shared) as usize;
+    /// Installs [`dispatch`] for the state `host` owns, with `host` as its context. The `Rc`
+    /// keeps the host at a fixed address; any call that can dispatch goes through
+    /// `host.raw()`, so the host is alive whenever the dispatcher runs.
+    pub(crate) fn install_dispatch<H: Host>(host: &Rc<H>) {
+        let raw = host.raw();
+        let host_ctx = Rc::as_ptr(host) as usize;
         // SAFETY: live state; dispatch is a plain extern "C" fn that never unwinds, and
         // host_ctx is valid whenever it runs (see above).
-        unsafe { luaw_set_dispatch(raw.s(), Some(dispatch), host_ctx) }
+        unsafe { luaw_set_dispatch(raw.s(), Some(dispatch::<H>), host_ctx) }
     }
 
     pub(crate) fn memory_used(&self) -> usize {
@@ -681,7 +448,7 @@ impl RawState {
     }
 
     /// Reads the values at `first .. first + n` as owned values.
-    pub(crate) fn read_owned(&self, first: i32, n: i32) -> Result<Vec<Value>, RawError> {
+    pub(crate) fn read_owned<T: FromRaw>(&self, first: i32, n: i32) -> Result<Vec<T>, RawError> {
         if let Ok(count @ 0..=SMALL) = usize::try_from(n) {
             // The common few results: read into the stack, one allocation (the Vec returned).
             let mut raw = [raw_nil(); SMALL];
@@ -689,28 +456,28 @@ impl RawState {
             // exactly n on success (it validates first/n against the stack).
             let status = unsafe { luaw_read_values(self.s(), first, n, raw.as_mut_ptr()) };
             check_status(status, "luaw_read_values")?;
-            self.check_small_budget(&raw[..count])?;
+            self.check_small_budget::<T>(&raw[..count])?;
             // SAFETY: the values were just read and stay on the stack while we copy them.
             return Ok(raw[..count]
                 .iter()
                 .map(|v| unsafe { owned_value(v) })
                 .collect());
         }
-        self.check_count(n)?;
+        self.check_count::<T>(n)?;
         let raw = self.read_raw(first, n)?;
-        self.check_budget(&raw)?;
+        self.check_budget::<T>(&raw)?;
         // SAFETY: the values were just read and stay on the stack while we copy them.
         Ok(raw.iter().map(|v| unsafe { owned_value(v) }).collect())
     }
 
     /// Pushes values (strings copied by Luau).
-    pub(crate) fn push_values(&self, values: &[Value]) -> Result<(), RawError> {
+    pub(crate) fn push_values<V: AsRaw>(&self, values: &[V]) -> Result<(), RawError> {
         with_raw_values(values, |raw| self.push_raw(raw))
     }
 
     /// `luaw_call_ref`: calls the function held by `r` with `args` in one wrapper call; all
     /// results stay on the stack (on failure the stack is as before).
-    pub(crate) fn call_ref(&self, r: i32, args: &[Value]) -> Result<(), RawError> {
+    pub(crate) fn call_ref<V: AsRaw>(&self, r: i32, args: &[V]) -> Result<(), RawError> {
         with_raw_values(args, |raw| {
             let n = count_i32(raw.len())?;
             let mut err = empty_error();
@@ -733,7 +500,7 @@ impl RawState {
     }
 
     /// `luaw_call_global`: the same for the global function `name`.
-    pub(crate) fn call_global(&self, name: &[u8], args: &[Value]) -> Result<(), RawError> {
+    pub(crate) fn call_global<V: AsRaw>(&self, name: &[u8], args: &[V]) -> Result<(), RawError> {
         with_raw_values(args, |raw| {
             let n = count_i32(raw.len())?;
             let mut err = empty_error();
@@ -754,12 +521,6 @@ impl RawState {
             };
             check(status, &err)
         })
-    }
-
-    /// Pushes borrowed values (strings copied by Luau; stack values duplicated).
-    pub(crate) fn push_value_refs(&self, values: &[ValueRef<'_>]) -> Result<(), RawError> {
-        let raw: Vec<luaw_Value> = values.iter().map(ref_to_raw_value).collect();
-        self.push_raw(&raw)
     }
 
     fn push_raw(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
@@ -959,19 +720,6 @@ impl RawState {
 // Modules: require-by-string (luau_wrapper.h "Modules"), used by require.rs
 // ---------------------------------------------------------------------------------------------
 
-/// `LUAW_RESOLVE_MODULE` / `LUAW_RESOLVE_CONFIG`: the first argument of a resolver call.
-pub(crate) const LUAW_RESOLVE_CONFIG: f64 = 2.0;
-
-extern "C" {
-    fn luaw_set_require(s: *mut luaw_State, resolver_id: u64, err: *mut luaw_Error) -> i32;
-    fn luaw_register_module(
-        s: *mut luaw_State,
-        name: *const c_char,
-        len: usize,
-        err: *mut luaw_Error,
-    ) -> i32;
-}
-
 impl RawState {
     /// `luaw_set_require`: installs require resolving through host function `resolver_id`.
     pub(crate) fn set_require(&self, resolver_id: u64) -> Result<(), RawError> {
@@ -985,9 +733,8 @@ impl RawState {
     pub(crate) fn register_module(&self, name: &[u8]) -> Result<(), RawError> {
         let mut err = empty_error();
         // SAFETY: live state; name valid for the call (the wrapper copies it).
-        let status = unsafe {
-            luaw_register_module(self.s(), name.as_ptr().cast(), name.len(), &mut err)
-        };
+        let status =
+            unsafe { luaw_register_module(self.s(), name.as_ptr().cast(), name.len(), &mut err) };
         check(status, &err)
     }
 }
@@ -995,18 +742,6 @@ impl RawState {
 // ---------------------------------------------------------------------------------------------
 // Benchmark support (NOT part of the API): the raw C floor of luau/c/luau_bench_floor.h
 // ---------------------------------------------------------------------------------------------
-
-extern "C" {
-    fn luaw_floor_register(s: *mut luaw_State, which: i32, name: *const c_char, len: usize) -> i32;
-    fn luaw_floor_register_many(
-        s: *mut luaw_State,
-        which: i32,
-        prefix: *const c_char,
-        prefix_len: usize,
-        count: i32,
-    ) -> i32;
-    fn luaw_floor_call_ref(s: *mut luaw_State, r: i32, arg: f64, result: *mut f64) -> i32;
-}
 
 /// Benchmark-only entry points to the floor functions compiled into the wrapper (raw
 /// `lua_CFunction`s: no trampoline, no Rust). Used by `rust/bench`; hidden from the docs,
@@ -1055,13 +790,13 @@ pub(crate) fn bench_floor_new_close() -> Result<(), RawError> {
 // Values
 // ---------------------------------------------------------------------------------------------
 
-/// Copies a value read from the stack into an owned [`Value`].
+/// Copies a value read from the stack into an owned value of the safe layer.
 ///
 /// # Safety
 /// A string's pointer must be valid for its length (it is while the value is on the stack).
-unsafe fn owned_value(v: &luaw_Value) -> Value {
+unsafe fn owned_value<T: FromRaw>(v: &luaw_Value) -> T {
     // SAFETY: guaranteed by the caller, for as long as this call (the copy is made at once).
-    unsafe { borrowed_value(v) }.to_owned()
+    T::from_raw(unsafe { borrowed_value(v) })
 }
 
 /// Borrows a value the wrapper read from the stack.
@@ -1069,32 +804,32 @@ unsafe fn owned_value(v: &luaw_Value) -> Value {
 /// # Safety
 /// A string's pointer must be valid for its length for `'a`.
 #[inline]
-unsafe fn borrowed_value<'a>(v: &luaw_Value) -> ValueRef<'a> {
+unsafe fn borrowed_value<'a>(v: &luaw_Value) -> RawValue<'a> {
     match v.type_ {
-        LUAW_TNIL | LUAW_TNONE => ValueRef::Nil,
+        LUAW_TNIL | LUAW_TNONE => RawValue::Nil,
         // SAFETY: the wrapper sets `u.boolean` for LUAW_TBOOLEAN.
-        LUAW_TBOOLEAN => ValueRef::Boolean(unsafe { v.u.boolean } != 0),
+        LUAW_TBOOLEAN => RawValue::Boolean(unsafe { v.u.boolean } != 0),
         // SAFETY: the wrapper sets `u.number` for LUAW_TNUMBER.
-        LUAW_TNUMBER => ValueRef::Number(unsafe { v.u.number }),
+        LUAW_TNUMBER => RawValue::Number(unsafe { v.u.number }),
         // SAFETY: the wrapper sets `u.integer` for LUAW_TINTEGER.
-        LUAW_TINTEGER => ValueRef::Integer(unsafe { v.u.integer }),
+        LUAW_TINTEGER => RawValue::Integer(unsafe { v.u.integer }),
         LUAW_TVECTOR => {
             // SAFETY: the wrapper sets `u.vector` for LUAW_TVECTOR.
             let f = unsafe { v.u.vector };
-            ValueRef::Vector([f[0], f[1], f[2]])
+            RawValue::Vector([f[0], f[1], f[2]])
         }
         LUAW_TSTRING => {
             // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
             let s = unsafe { v.u.string };
             if s.ptr.is_null() || s.len == 0 {
-                ValueRef::String(&[])
+                RawValue::String(&[])
             } else {
                 // SAFETY: valid for s.len bytes for 'a, guaranteed by the caller.
-                ValueRef::String(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) })
+                RawValue::String(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) })
             }
         }
-        other => ValueRef::Stack {
-            ty: crate::value::Type::from_raw(other),
+        other => RawValue::Stack {
+            type_: other,
             index: v.stack_index,
         },
     }
@@ -1135,38 +870,22 @@ fn raw_vector(v: [f32; 3]) -> luaw_Value {
     )
 }
 
-/// A luaw_Value for an owned value; strings point into `v` (keep it alive while used).
-fn to_raw_value(v: &Value) -> luaw_Value {
-    match v {
-        Value::Nil | Value::Other(_) => raw_nil(),
-        Value::Boolean(b) => raw_scalar(
-            LUAW_TBOOLEAN,
-            luaw_ValueUnion {
-                boolean: i32::from(*b),
-            },
-        ),
-        Value::Number(n) => raw_scalar(LUAW_TNUMBER, luaw_ValueUnion { number: *n }),
-        Value::Integer(i) => raw_scalar(LUAW_TINTEGER, luaw_ValueUnion { integer: *i }),
-        Value::Vector(f) => raw_vector(*f),
-        Value::String(s) => raw_str(s),
-    }
-}
-
+/// The luaw_Value of `v`; strings point where `v`'s do (keep them alive while it is used).
 #[inline]
-fn ref_to_raw_value(v: &ValueRef<'_>) -> luaw_Value {
+fn to_raw_value(v: &RawValue<'_>) -> luaw_Value {
     match *v {
-        ValueRef::Nil => raw_nil(),
-        ValueRef::Boolean(b) => raw_scalar(
+        RawValue::Nil => raw_nil(),
+        RawValue::Boolean(b) => raw_scalar(
             LUAW_TBOOLEAN,
             luaw_ValueUnion {
                 boolean: i32::from(b),
             },
         ),
-        ValueRef::Number(n) => raw_scalar(LUAW_TNUMBER, luaw_ValueUnion { number: n }),
-        ValueRef::Integer(i) => raw_scalar(LUAW_TINTEGER, luaw_ValueUnion { integer: i }),
-        ValueRef::Vector(f) => raw_vector(f),
-        ValueRef::String(s) => raw_str(s),
-        ValueRef::Stack { index, .. } => luaw_Value {
+        RawValue::Number(n) => raw_scalar(LUAW_TNUMBER, luaw_ValueUnion { number: n }),
+        RawValue::Integer(i) => raw_scalar(LUAW_TINTEGER, luaw_ValueUnion { integer: i }),
+        RawValue::Vector(f) => raw_vector(f),
+        RawValue::String(s) => raw_str(s),
+        RawValue::Stack { index, .. } => luaw_Value {
             type_: LUAW_TSTACK,
             stack_index: index,
             u: luaw_ValueUnion { integer: 0 },
@@ -1233,7 +952,7 @@ impl<'a> CallFrame<'a> {
 
     /// Argument `i` (0-based); `None` past the end.
     #[inline]
-    pub(crate) fn arg(&self, i: usize) -> Option<ValueRef<'a>> {
+    pub(crate) fn arg(&self, i: usize) -> Option<RawValue<'a>> {
         let v = self.raw_arg(i)?;
         // SAFETY: strings are borrowed from arguments that stay on the Luau stack until the
         // trampoline returns, after 'a.
@@ -1381,13 +1100,13 @@ impl<'a> CallFrame<'a> {
 
     /// Appends a result; strings are copied into the call's scratch memory.
     #[inline]
-    pub(crate) fn push_result(&mut self, v: &ValueRef<'_>) -> Result<(), RawError> {
+    pub(crate) fn push_result(&mut self, v: &RawValue<'_>) -> Result<(), RawError> {
         let raw = match *v {
-            ValueRef::String(s) => {
+            RawValue::String(s) => {
                 let copied = self.copy_to_scratch(s)?;
                 raw_scalar(LUAW_TSTRING, luaw_ValueUnion { string: copied })
             }
-            ref other => ref_to_raw_value(other),
+            ref other => to_raw_value(other),
         };
         self.push_raw(raw)
     }
@@ -1431,7 +1150,7 @@ impl<'a> CallFrame<'a> {
                 LUAW_TSTRING => {
                     // SAFETY: the string is on the stack right now; it is copied at once.
                     let bytes = match unsafe { borrowed_value(&v) } {
-                        ValueRef::String(b) => b,
+                        RawValue::String(b) => b,
                         _ => &[],
                     };
                     let copied = self.copy_to_scratch(bytes)?;
@@ -1475,37 +1194,21 @@ impl<'a> CallFrame<'a> {
 
 /// The dispatcher the wrapper's trampoline calls once per Luau -> Rust call.
 ///
-/// Never unwinds: [`crate::function::dispatch`] catches panics; should anything still escape,
+/// Never unwinds: [`Host::dispatch`] catches panics; should anything still escape,
 /// the `extern "C"` ABI aborts the process rather than unwinding into C++.
-extern "C" fn dispatch(host_ctx: usize, call: *mut luaw_Call) -> i32 {
+extern "C" fn dispatch<H: Host>(host_ctx: usize, call: *mut luaw_Call) -> i32 {
     let (Some(call), false) = (NonNull::new(call), host_ctx == 0) else {
         return LUAW_CB_PANIC;
     };
     // SAFETY: host_ctx is the address given to RawState::set_dispatch: the state's Shared,
     // which lives until after luaw_close, and the trampoline only runs during calls on it.
     // Only shared references to it are ever made (its mutable parts are Cells).
-    let shared = unsafe { &*(host_ctx as *const crate::state::Shared) };
+    let host = unsafe { &*(host_ctx as *const H) };
     let frame = CallFrame {
         call,
         _call: PhantomData,
     };
-    crate::function::dispatch(shared, frame)
-}
-
-// --- garbage collector and loading source (luau_wrapper.h "Garbage collector", "Loading
-// source") --------------------------------------------------------------------------------
-
-extern "C" {
-    fn luaw_gc(s: *mut luaw_State, op: i32, arg: i32, result: *mut i32) -> i32;
-    fn luaw_load_source(
-        s: *mut luaw_State,
-        src: *const c_char,
-        src_len: usize,
-        chunkname: *const c_char,
-        chunkname_len: usize,
-        opts: *const luaw_CompileOptions,
-        err: *mut luaw_Error,
-    ) -> i32;
+    host.dispatch(frame)
 }
 
 impl RawState {
@@ -1552,55 +1255,6 @@ impl RawState {
 // Containment and threads (luau_wrapper.h "Containment: stop requests, deadlines, sandbox,
 // print" and "Threads")
 // ---------------------------------------------------------------------------------------------
-
-pub(crate) const LUAW_STOP_CANCEL: i32 = 1;
-pub(crate) const LUAW_STOP_DEADLINE: i32 = 2;
-
-pub(crate) const LUAW_THREAD_SUSPENDED: i32 = 0;
-pub(crate) const LUAW_THREAD_RUNNING: i32 = 1;
-pub(crate) const LUAW_THREAD_FINISHED: i32 = 2;
-
-#[repr(C)]
-struct luaw_StopHandle {
-    _opaque: [u8; 0],
-    _marker: PhantomData<(*mut u8, std::marker::PhantomPinned)>,
-}
-
-type luaw_PrintSink = extern "C" fn(ctx: usize, line: *const c_char, len: usize);
-
-extern "C" {
-    fn luaw_stop_handle(s: *mut luaw_State) -> *mut luaw_StopHandle;
-    fn luaw_stop_handle_release(h: *mut luaw_StopHandle);
-    fn luaw_stop_request(h: *mut luaw_StopHandle, cause: i32) -> i32;
-    fn luaw_clock_ns() -> u64;
-    fn luaw_set_deadline(s: *mut luaw_State, deadline_ns: u64);
-    fn luaw_set_run_timeout(s: *mut luaw_State, timeout_ns: u64);
-    fn luaw_sandbox(s: *mut luaw_State, err: *mut luaw_Error) -> i32;
-    fn luaw_is_sandboxed(s: *mut luaw_State) -> i32;
-    fn luaw_set_print(s: *mut luaw_State, sink: Option<luaw_PrintSink>, ctx: usize);
-
-    fn luaw_thread_new(s: *mut luaw_State, err: *mut luaw_Error) -> i32;
-    fn luaw_thread_resume(
-        s: *mut luaw_State,
-        tidx: i32,
-        nargs: i32,
-        nresults: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_thread_resume_error(
-        s: *mut luaw_State,
-        tidx: i32,
-        nresults: *mut i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-    fn luaw_thread_status(s: *mut luaw_State, tidx: i32) -> i32;
-    fn luaw_thread_reset(
-        s: *mut luaw_State,
-        tidx: i32,
-        with_function: i32,
-        err: *mut luaw_Error,
-    ) -> i32;
-}
 
 /// The default budget of a conversion when the state has no memory limit (256 MiB).
 pub(crate) const DEFAULT_RESULT_BUDGET: usize = 256 << 20;
@@ -1660,7 +1314,7 @@ pub(crate) fn clock_ns() -> u64 {
 }
 
 /// The print sink the wrapper calls with each formatted line; `ctx` is the state's Shared.
-extern "C" fn print_sink(ctx: usize, line: *const c_char, len: usize) {
+extern "C" fn print_sink<H: Host>(ctx: usize, line: *const c_char, len: usize) {
     if ctx == 0 {
         return;
     }
@@ -1668,8 +1322,8 @@ extern "C" fn print_sink(ctx: usize, line: *const c_char, len: usize) {
     let bytes = unsafe { copy_slice(line, len) };
     // SAFETY: ctx is the address given to set_print_sink: the state's Shared, alive while any
     // call on the state runs (see install_dispatch); only shared references are made.
-    let shared = unsafe { &*(ctx as *const crate::state::Shared) };
-    crate::containment::print_line(shared, bytes);
+    let host = unsafe { &*(ctx as *const H) };
+    host.print(bytes);
 }
 
 /// Borrows `len` bytes at `ptr` (NULL allowed when `len` is 0).
@@ -1686,11 +1340,11 @@ unsafe fn copy_slice<'a>(ptr: *const c_char, len: usize) -> &'a [u8] {
 
 impl RawState {
     /// Fails when converting `n` values would take more than the budget by count alone.
-    fn check_count(&self, n: i32) -> Result<(), RawError> {
+    fn check_count<T>(&self, n: i32) -> Result<(), RawError> {
         let budget = self.result_budget.get();
         let bytes = usize::try_from(n)
             .unwrap_or(0)
-            .saturating_mul(std::mem::size_of::<Value>());
+            .saturating_mul(std::mem::size_of::<T>());
         if bytes > budget {
             return Err(over_budget(bytes, budget));
         }
@@ -1700,9 +1354,9 @@ impl RawState {
     /// Fails when converting `raw` to owned values would take more than the budget (string
     /// bytes plus one `Value` each).
     #[inline]
-    fn check_budget(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
+    fn check_budget<T>(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
         let budget = self.result_budget.get();
-        let mut bytes = raw.len().saturating_mul(std::mem::size_of::<Value>());
+        let mut bytes = raw.len().saturating_mul(std::mem::size_of::<T>());
         for v in raw {
             if v.type_ == LUAW_TSTRING {
                 // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
@@ -1718,14 +1372,14 @@ impl RawState {
     /// `check_budget` for at most [`SMALL`] values: their fixed cost is at most
     /// `SMALL * size_of::<Value>()`, so only string bytes are summed (the hot path).
     #[inline]
-    fn check_small_budget(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
+    fn check_small_budget<T>(&self, raw: &[luaw_Value]) -> Result<(), RawError> {
         let strings: usize = raw
             .iter()
             .filter(|v| v.type_ == LUAW_TSTRING)
             // SAFETY: the wrapper sets `u.string` for LUAW_TSTRING.
             .map(|v| unsafe { v.u.string.len })
             .sum();
-        let fixed = SMALL * std::mem::size_of::<Value>();
+        let fixed = SMALL * std::mem::size_of::<T>();
         if strings > self.result_budget.get().saturating_sub(fixed) {
             return Err(over_budget(strings + fixed, self.result_budget.get()));
         }
@@ -1763,15 +1417,15 @@ impl RawState {
 
     /// Routes print to [`print_sink`] with `shared` (which must own this RawState) as its
     /// context (`on`), or back to discarding (`!on`).
-    pub(crate) fn set_print_sink(shared: &crate::state::Shared, on: bool) {
-        let ctx = shared as *const crate::state::Shared as usize;
+    pub(crate) fn set_print_sink<H: Host>(host: &H, on: bool) {
+        let ctx = host as *const H as usize;
         // SAFETY: live state; print_sink never unwinds (the line goes to a guarded closure)
         // and ctx is valid whenever print runs: the Shared sits in an Rc that outlives the
         // C state, and print only runs during calls on it.
         unsafe {
             luaw_set_print(
-                shared.raw.s(),
-                on.then_some(print_sink as luaw_PrintSink),
+                host.raw().s(),
+                on.then_some(print_sink::<H> as luaw_PrintSink),
                 if on { ctx } else { 0 },
             )
         }

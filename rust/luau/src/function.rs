@@ -88,7 +88,7 @@ impl<'a> CallContext<'a> {
 
     /// Argument `i` (0-based); [`ValueRef::Nil`] past the end.
     pub fn arg(&self, i: usize) -> ValueRef<'a> {
-        self.frame.arg(i).unwrap_or(ValueRef::Nil)
+        self.frame.arg(i).map_or(ValueRef::Nil, ValueRef::from)
     }
 
     /// All arguments.
@@ -131,7 +131,7 @@ impl<'a> CallContext<'a> {
                 .and_then(|store| store.type_name(type_id));
             return Some(name.unwrap_or("userdata"));
         }
-        self.frame.arg(i).map(|v| match v {
+        self.frame.arg(i).map(ValueRef::from).map(|v| match v {
             ValueRef::Stack { ty, .. } => ty.name(),
             v => v.type_of().name(),
         })
@@ -305,7 +305,7 @@ impl<'a> CallContext<'a> {
                 ));
             }
         }
-        let r = self.frame.push_result(&value);
+        let r = self.frame.push_result(&ffi::AsRaw::as_raw(&value));
         self.pushed(r)
     }
 

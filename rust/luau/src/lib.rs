@@ -193,11 +193,14 @@ mod error;
 mod ffi;
 mod function;
 mod gc;
+#[cfg(test)]
+mod layering_tests;
 mod load;
 mod macros;
 mod registry;
 pub mod require;
 mod state;
+mod sys;
 pub mod thread;
 pub mod typed;
 pub mod userdata;

@@ -523,6 +523,23 @@ pub(crate) fn read_results(raw: &RawState, base: i32) -> std::result::Result<Vec
     Ok(values)
 }
 
+/// The raw layer's callbacks land here: a Luau -> Rust call goes to the dispatcher of
+/// function.rs, a `print` line to the state's sink (containment.rs).
+impl ffi::Host for Shared {
+    fn raw(&self) -> &RawState {
+        &self.raw
+    }
+
+    #[inline]
+    fn dispatch(&self, frame: ffi::CallFrame<'_>) -> i32 {
+        crate::function::dispatch(self, frame)
+    }
+
+    fn print(&self, line: &[u8]) {
+        crate::containment::print_line(self, line);
+    }
+}
+
 impl Shared {
     /// Runs one operation: restores the stack height afterwards, converts the error, and at
     /// the outermost level forgets the call's host errors and resumes a host panic.
@@ -740,7 +757,7 @@ impl Shared {
     pub(crate) fn call_stack_value(&self, index: i32, args: &[Value]) -> Result<Vec<Value>> {
         self.run(|raw| {
             let base = raw.gettop();
-            raw.push_value_refs(&[ValueRef::Stack {
+            raw.push_values(&[ValueRef::Stack {
                 ty: crate::value::Type::Function,
                 index,
             }])?;
@@ -763,12 +780,12 @@ impl Shared {
                 Callee::Global(name) => {
                     self.raw.getglobal(name)?;
                 }
-                Callee::Stack(index) => self.raw.push_value_refs(&[ValueRef::Stack {
+                Callee::Stack(index) => self.raw.push_values(&[ValueRef::Stack {
                     ty: crate::value::Type::Function,
                     index,
                 }])?,
             }
-            self.raw.push_value_refs(args)?;
+            self.raw.push_values(args)?;
             self.raw.pcall(n_i32(args.len())?)?;
             Ok((base + 1, self.raw.gettop() - base))
         };

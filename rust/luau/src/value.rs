@@ -59,6 +59,26 @@ impl Type {
         }
     }
 
+    /// The wrapper's `LUAW_T*` code (the inverse of `from_raw`).
+    pub(crate) fn to_raw(self) -> i32 {
+        match self {
+            Type::None => ffi::LUAW_TNONE,
+            Type::Nil => ffi::LUAW_TNIL,
+            Type::Boolean => ffi::LUAW_TBOOLEAN,
+            Type::LightUserdata => ffi::LUAW_TLIGHTUSERDATA,
+            Type::Number => ffi::LUAW_TNUMBER,
+            Type::Integer => ffi::LUAW_TINTEGER,
+            Type::Vector => ffi::LUAW_TVECTOR,
+            Type::String => ffi::LUAW_TSTRING,
+            Type::Table => ffi::LUAW_TTABLE,
+            Type::Function => ffi::LUAW_TFUNCTION,
+            Type::Userdata => ffi::LUAW_TUSERDATA,
+            Type::Thread => ffi::LUAW_TTHREAD,
+            Type::Buffer => ffi::LUAW_TBUFFER,
+            Type::Unknown(other) => other,
+        }
+    }
+
     /// Luau's name of the type (`typeof`), as used in argument errors; `"no value"` for
     /// [`Type::None`].
     pub fn name(self) -> &'static str {
@@ -364,5 +384,64 @@ impl From<f64> for ValueRef<'_> {
 impl From<bool> for ValueRef<'_> {
     fn from(b: bool) -> Self {
         ValueRef::Boolean(b)
+    }
+}
+
+// --- to and from the raw layer's values ----------------------------------------------------
+
+impl<'a> From<ffi::RawValue<'a>> for ValueRef<'a> {
+    #[inline]
+    fn from(v: ffi::RawValue<'a>) -> Self {
+        match v {
+            ffi::RawValue::Nil => ValueRef::Nil,
+            ffi::RawValue::Boolean(b) => ValueRef::Boolean(b),
+            ffi::RawValue::Number(n) => ValueRef::Number(n),
+            ffi::RawValue::Integer(i) => ValueRef::Integer(i),
+            ffi::RawValue::Vector(f) => ValueRef::Vector(f),
+            ffi::RawValue::String(s) => ValueRef::String(s),
+            ffi::RawValue::Stack { type_, index } => ValueRef::Stack {
+                ty: Type::from_raw(type_),
+                index,
+            },
+        }
+    }
+}
+
+impl ffi::AsRaw for ValueRef<'_> {
+    #[inline]
+    fn as_raw(&self) -> ffi::RawValue<'_> {
+        match *self {
+            ValueRef::Nil => ffi::RawValue::Nil,
+            ValueRef::Boolean(b) => ffi::RawValue::Boolean(b),
+            ValueRef::Number(n) => ffi::RawValue::Number(n),
+            ValueRef::Integer(i) => ffi::RawValue::Integer(i),
+            ValueRef::Vector(f) => ffi::RawValue::Vector(f),
+            ValueRef::String(s) => ffi::RawValue::String(s),
+            ValueRef::Stack { ty, index } => ffi::RawValue::Stack {
+                type_: ty.to_raw(),
+                index,
+            },
+        }
+    }
+}
+
+impl ffi::AsRaw for Value {
+    #[inline]
+    fn as_raw(&self) -> ffi::RawValue<'_> {
+        match self {
+            Value::Nil | Value::Other(_) => ffi::RawValue::Nil,
+            Value::Boolean(b) => ffi::RawValue::Boolean(*b),
+            Value::Number(n) => ffi::RawValue::Number(*n),
+            Value::Integer(i) => ffi::RawValue::Integer(*i),
+            Value::Vector(f) => ffi::RawValue::Vector(*f),
+            Value::String(s) => ffi::RawValue::String(s),
+        }
+    }
+}
+
+impl ffi::FromRaw for Value {
+    #[inline]
+    fn from_raw(v: ffi::RawValue<'_>) -> Self {
+        ValueRef::from(v).to_owned()
     }
 }
