@@ -73,6 +73,9 @@ TARGETS = [
     # Threads (issue 11).
     ("go", "resume_yield", "peer", 1.0, "<= 1.0x gopher-lua"),
     ("rust", "resume_yield", "peer", 0.5, "<= 0.5x mlua (its round trip: a script-side coroutine.yield)"),
+    # Loading code (issue 14): "floor" of load_bytecode is compiling the source each time.
+    ("go", "load_bytecode", "floor", 0.3, "stored bytecode into a new state <= 0.3x compiling the source"),
+    ("rust", "load_bytecode", "floor", 0.3, "stored bytecode into a new state <= 0.3x compiling the source"),
 ]
 
 

@@ -353,6 +353,8 @@ func BenchmarkLuau(b *testing.B) {
 	b.Run("fib_27_deadline", benchFib27Deadline) // containment_bench_test.go
 	b.Run("fib_27_cancel", benchFib27Cancel)
 	b.Run("resume_yield", benchResumeYield)
+	b.Run("require_cached", benchRequireCached) // loading_bench_test.go
+	b.Run("load_bytecode", benchLoadBytecode)
 }
 
 func benchRegisterFunc(b *testing.B) {

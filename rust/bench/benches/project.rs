@@ -503,12 +503,90 @@ fn containment(c: &mut Criterion) {
     g.finish();
 }
 
+/// The loading benchmarks (issue 14), as in go/bench/loading_bench_test.go.
+/// require_cached: one op is one require of a module loaded already, from a Luau loop
+/// (`run(n)`), over an in-memory resolver (no host crossing for a cached module).
+/// load_bytecode: one op is a new state, the module loaded into it, the state dropped;
+/// project = bytecode compiled once, floor = compiling the same source each time.
+fn loading(c: &mut Criterion) {
+    let mut g = c.benchmark_group("require_cached");
+    let s = new_state();
+    s.set_resolver(luau::MapResolver::from([(
+        "m.luau",
+        "return { answer = 42 }",
+    )]))
+    .expect("set_resolver");
+    s.do_string(
+        "local m = require('./m')
+         function run(n)
+             local last
+             for i = 1, n do
+                 last = require('./m')
+             end
+             return last == m
+         end",
+    )
+    .expect("load");
+    g.bench_function(PROJECT, |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            let out = run(&s, iters);
+            let elapsed = t.elapsed();
+            assert_eq!(out, [Value::Boolean(true)]);
+            elapsed
+        });
+    });
+    g.finish();
+
+    let src = load_source();
+    let bytecode = luau::compile(&src, &luau::CompileOptions::default()).expect("compile");
+    let mut g = c.benchmark_group("load_bytecode");
+    for imp in [PROJECT, FLOOR] {
+        let op = || {
+            let s = new_state();
+            let code = if imp == PROJECT {
+                None
+            } else {
+                Some(s.compile(&src).expect("compile"))
+            };
+            let f = s
+                .load("module", code.as_ref().unwrap_or(&bytecode))
+                .expect("load");
+            drop(black_box(f));
+        };
+        g.bench_function(imp, |b| {
+            b.iter_custom(|iters| {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    op();
+                }
+                t.elapsed()
+            });
+        });
+    }
+    g.finish();
+}
+
+/// The module of load_bytecode: 100 small functions in a table (the same text as the Go
+/// suite's loadSource).
+fn load_source() -> String {
+    let mut src = String::from("local M = {}\n");
+    for i in 1..=100 {
+        src.push_str(&format!(
+            "function M.f{i}(a, b)\n\tlocal t = {{}}\n\tfor j = 1, a do\n\t\tt[j] = j * b + {i}\n\tend\n\treturn #t, t[1]\nend\n"
+        ));
+    }
+    src.push_str("return M\n");
+    src
+}
+
 criterion_group!(
     benches,
     register_benches,
     call_benches,
     memory_pressure,
     host_side,
-    containment
+    containment,
+    loading
 );
 criterion_main!(benches);
