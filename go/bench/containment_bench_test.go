@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -87,7 +88,8 @@ func benchFib27Cancel(b *testing.B) {
 
 // resume_yield: one op is one host -> Luau -> host round trip: the host resumes a thread whose
 // loop calls a host function that yields once. Peer: gopher-lua's Resume of a coroutine whose
-// Go function yields (L.Yield). No floor: the wrapper's resume path is the floor's too.
+// Go function yields (L.Yield). Floor: the same loop calling a raw C function that yields
+// (lua_yield), resumed by one C function straight through lua_resume (one cgo call per op).
 func benchResumeYield(b *testing.B) {
 	const loop = "function loop() local n = 0 while true do n = n + tick(n) end end"
 	runImpls(b,
@@ -118,6 +120,29 @@ func benchResumeYield(b *testing.B) {
 					b.Fatalf("resume: yielded=%v err=%v", yielded, err)
 				}
 			}
+		}},
+		impl{"floor", func(b *testing.B) {
+			s := newProject(b)
+			if err := FloorRegister(s, FloorYield, "tick"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.DoString(loop); err != nil {
+				b.Fatal(err)
+			}
+			ref, err := FloorRefThread(s, "loop")
+			if err != nil {
+				b.Fatal(err)
+			}
+			S := RawState(s)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := FloorResumeRef(S, ref, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			runtime.KeepAlive(s)
 		}},
 		impl{"gopher-lua", func(b *testing.B) {
 			L := newGopher(b)

@@ -33,6 +33,25 @@ static bench_result bench_call_ref(luaw_State* S, int32_t ref, double arg) {
 	return r;
 }
 
+// luaw_floor_resume_ref with the yielded number returned by value.
+static bench_result bench_resume_ref(luaw_State* S, int32_t ref, double arg) {
+	bench_result r;
+	r.rc = luaw_floor_resume_ref(S, ref, arg, &r.value);
+	return r;
+}
+
+// Creates a thread running the function global `name` and refs it (luaw_thread_new).
+static int32_t bench_ref_thread(luaw_State* S, const char* name, size_t len, int32_t* ref) {
+	luaw_Error err;
+	int32_t t = 0;
+	int32_t top = luaw_gettop(S);
+	int32_t rc = luaw_getglobal(S, name, len, &t, &err);
+	if (rc == LUAW_OK) rc = luaw_thread_new(S, &err);
+	if (rc == LUAW_OK) rc = luaw_ref(S, -1, ref, &err);
+	luaw_settop(S, top);
+	return rc;
+}
+
 // The Go function of cgo_floor.go, installed as the hook of LUAW_FLOOR_HOOKED functions.
 extern void benchFloorGoEmpty(void);
 static void bench_install_go_hook(void) { luaw_floor_set_hook(benchFloorGoEmpty); }
@@ -67,6 +86,7 @@ const (
 	FloorString16     = int32(C.LUAW_FLOOR_STRING16)
 	FloorError        = int32(C.LUAW_FLOOR_ERROR)
 	FloorEchoDistinct = int32(C.LUAW_FLOOR_ECHO_DISTINCT)
+	FloorYield        = int32(C.LUAW_FLOOR_YIELD)
 	// FloorHooked, OR'd into one of the above: the raw C function first calls an empty
 	// exported Go function (cgo_floor.go), one C -> Go callback per call.
 	FloorHooked = int32(C.LUAW_FLOOR_HOOKED)
@@ -133,6 +153,30 @@ func FloorCallRef(S unsafe.Pointer, ref int32, arg float64) (float64, error) {
 	r := C.bench_call_ref((*C.luaw_State)(S), C.int32_t(ref), C.double(arg))
 	if r.rc != C.LUAW_OK {
 		return 0, fmt.Errorf("luaw_floor_call_ref: status %d", r.rc)
+	}
+	return float64(r.value), nil
+}
+
+// FloorRefThread returns a registry reference to a new thread running global function name
+// (for FloorResumeRef).
+func FloorRefThread(s *luau.State, name string) (int32, error) {
+	p, n := cstr(name)
+	var ref C.int32_t
+	rc := C.bench_ref_thread(raw(s), p, n, &ref)
+	runtime.KeepAlive(name)
+	runtime.KeepAlive(s)
+	if rc != C.LUAW_OK {
+		return 0, fmt.Errorf("thread of global %q: status %d", name, rc)
+	}
+	return int32(ref), nil
+}
+
+// FloorResumeRef resumes the thread held by ref with arg and returns the number it yielded
+// (luaw_floor_resume_ref: one cgo crossing, lua_resume, no binding). S is from RawState.
+func FloorResumeRef(S unsafe.Pointer, ref int32, arg float64) (float64, error) {
+	r := C.bench_resume_ref((*C.luaw_State)(S), C.int32_t(ref), C.double(arg))
+	if r.rc != C.LUAW_OK {
+		return 0, fmt.Errorf("luaw_floor_resume_ref: status %d", r.rc)
 	}
 	return float64(r.value), nil
 }

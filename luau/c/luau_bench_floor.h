@@ -19,6 +19,7 @@ typedef enum luaw_FloorFunction {
     LUAW_FLOOR_STRING16 = 2,      /* f() -> a 16-byte string */
     LUAW_FLOOR_ERROR = 3,         /* f() -> raises "floor error" with lua_error */
     LUAW_FLOOR_ECHO_DISTINCT = 4, /* f(s) -> a distinct string of the same length */
+    LUAW_FLOOR_YIELD = 5,         /* f(...) -> yields the number 1 (lua_yield; not hookable) */
     /* OR'd into one of the above: the function first calls the hook set with
     ** luaw_floor_set_hook (an empty function of the host language exported to C), then does
     ** its work. The Go suite's "cgo_floor": what one C -> Go callback adds to the raw floor. */
@@ -41,6 +42,11 @@ int32_t luaw_floor_register_many(luaw_State* S, int32_t which, const char* prefi
 /* Calls the Luau function held by `ref` with one number and returns its number result,
 ** straight through lua_pcall (the floor of luau_call_from_host). */
 int32_t luaw_floor_call_ref(luaw_State* S, int32_t ref, double arg, double* result) LUAW_NOEXCEPT;
+
+/* Resumes the thread held by `ref` with one number, straight through lua_resume, and
+** returns the number it yielded (the floor of resume_yield: the thread's loop calls a
+** LUAW_FLOOR_YIELD function). LUAW_OK only when the thread yielded. */
+int32_t luaw_floor_resume_ref(luaw_State* S, int32_t ref, double arg, double* yielded) LUAW_NOEXCEPT;
 
 #ifdef __cplusplus
 }

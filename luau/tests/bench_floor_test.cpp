@@ -46,5 +46,25 @@ TEST(BenchFloor, FunctionsDoTheBenchmarkedWork)
     double result = 0;
     ASSERT_EQ(luaw_floor_call_ref(S, ref, 21, &result), LUAW_OK);
     EXPECT_EQ(result, 42);
+    luaw_settop(S, 0);
+
+    // resume_yield's floor: a thread whose loop calls a raw yielding function; each resume
+    // hands it one number and gets back what it yielded.
+    ASSERT_EQ(luaw_floor_register(S, LUAW_FLOOR_YIELD, "tick", 4), LUAW_OK);
+    const char* loop = "return function() local n = 0 while true do n = n + tick(n) end end";
+    ASSERT_EQ(luaw_dostring(S, loop, std::strlen(loop), "loop", 4, &n, &err), LUAW_OK);
+    ASSERT_EQ(luaw_thread_new(S, &err), LUAW_OK);
+    int32_t tref = 0;
+    ASSERT_EQ(luaw_ref(S, -1, &tref, &err), LUAW_OK);
+    luaw_settop(S, 0);
+    for (int i = 0; i < 3; ++i)
+    {
+        double yielded = 0;
+        ASSERT_EQ(luaw_floor_resume_ref(S, tref, 1, &yielded), LUAW_OK);
+        EXPECT_EQ(yielded, 1);
+    }
+    EXPECT_EQ(luaw_gettop(S), 0);
+    double unused = 0;
+    EXPECT_EQ(luaw_floor_resume_ref(S, ref, 1, &unused), LUAW_ERRARG); // a function, not a thread
     EXPECT_EQ(luaw_close(S), LUAW_OK);
 }

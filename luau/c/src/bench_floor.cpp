@@ -44,6 +44,12 @@ int floor_echo_distinct(lua_State* L)
     return 1;
 }
 
+int floor_yield(lua_State* L)
+{
+    lua_pushnumber(L, 1);
+    return lua_yield(L, 1);
+}
+
 luaw_FloorHook floor_hook = nullptr;
 
 // LUAW_FLOOR_HOOKED: one call of the host's empty exported function, then F's work.
@@ -88,6 +94,8 @@ lua_CFunction floor_function(int32_t which)
         return floor_error;
     case LUAW_FLOOR_ECHO_DISTINCT:
         return floor_echo_distinct;
+    case LUAW_FLOOR_YIELD:
+        return floor_yield;
     default:
         return nullptr;
     }
@@ -159,5 +167,30 @@ extern "C" int32_t luaw_floor_call_ref(luaw_State* S, int32_t ref, double arg, d
     }
     *result = lua_tonumber(L, -1);
     lua_pop(L, 1);
+    return LUAW_OK;
+}
+
+extern "C" int32_t luaw_floor_resume_ref(luaw_State* S, int32_t ref, double arg, double* yielded) noexcept
+{
+    if (S == nullptr || yielded == nullptr || ref <= 0)
+        return LUAW_ERRARG;
+    lua_State* L = S->current;
+    if (!lua_checkstack(L, 1))
+        return LUAW_ERRMEM;
+    lua_getref(L, ref);
+    lua_State* co = lua_tothread(L, -1);
+    lua_pop(L, 1); // the registry keeps the thread alive
+    if (co == nullptr || !lua_checkstack(co, 1))
+        return LUAW_ERRARG;
+    if (lua_status(co) == LUA_YIELD)
+        lua_settop(co, 0); // what the last round trip yielded (a new thread holds its body)
+    lua_pushnumber(co, arg);
+    const int rc = lua_resume(co, L, 1);
+    if (rc != LUA_YIELD)
+    {
+        lua_settop(co, 0);
+        return rc == LUA_OK ? LUAW_ERRRUN : rc;
+    }
+    *yielded = lua_tonumber(co, -1);
     return LUAW_OK;
 }
