@@ -166,6 +166,13 @@ int32_t conclude_error(luaw_State* S, int status, luaw_Error* err, uint64_t host
 int32_t conclude_ok(luaw_State* S, int keep_from, luaw_Error* err);
 
 // Fills v from the stack slot o at absolute index idx. Inline: the trampoline's hot path.
+// lua_checkstack(L, n), without its cost when the current frame already has the room:
+// lua_checkstack always walks every call frame of L to raise their limits.
+inline bool has_stack_room(lua_State* L, int n)
+{
+    return (L->ci->top - L->top) >= n || lua_checkstack(L, n);
+}
+
 inline void read_slot(const TValue* o, int idx, luaw_Value* v)
 {
     const int t = ttype(o);

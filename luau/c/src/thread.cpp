@@ -24,7 +24,7 @@ int32_t resume_thread(luaw_State* S, lua_State* co, int nargs, bool as_error, in
     if (status == LUA_OK || status == LUA_YIELD)
     {
         const int n = lua_gettop(co);
-        if (!lua_checkstack(from, n + LUA_MINSTACK))
+        if (!has_stack_room(from, n + LUA_MINSTACK))
         {
             lua_settop(co, 0);
             result = set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
@@ -148,7 +148,7 @@ static int32_t resume_common(luaw_State* S, int32_t tidx, int32_t nargs, bool as
     }
     if (as_error && lua_status(co) != LUA_YIELD)
         return set_error(S, err, LUAW_ERRARG, "luaw_thread_resume_error: the thread has not yielded", 52);
-    if (!lua_checkstack(co, nargs + LUA_MINSTACK))
+    if (!has_stack_room(co, nargs + LUA_MINSTACK))
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
     lua_xmove(L, co, nargs);
     return resume_thread(S, co, nargs, as_error, nresults, err);

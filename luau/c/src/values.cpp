@@ -110,7 +110,7 @@ extern "C" int32_t luaw_push_values(luaw_State* S, const luaw_Value* values, int
             v.type != LUAW_TINTEGER && v.type != LUAW_TVECTOR && v.type != LUAW_TSTRING && v.type != LUAW_TUSERDATA)
             return bad(S, err, "luaw_push_values: unsupported value type");
     }
-    if (!lua_checkstack(L, n))
+    if (!has_stack_room(L, n))
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
     // After the stack check, values that live in the TValue itself cannot raise: push them
     // directly. Strings and userdata allocate, so those go through a protected call.
