@@ -20,9 +20,11 @@ CATEGORIES = {"functional", "memory", "concurrency", "edge"}
 KINDS = {"runtime", "syntax", "memory", "error_handler", "host", "panic", "argument", "busy", "abi",
          "closed", "concurrent_use", "conversion", "interrupted"}
 ACTIONS = {"run", "call", "register", "unregister", "close", "gc", "steps", "fresh_state", "expect_registry",
-           "printed", "thread", "resume", "status"}
-STEP_EXTRAS = {"expect", "repeat", "as", "args", "hostfns", "cancel_after_ms", "deadline_ms", "within_ms"}
-VALUE_FORMS = {"bytes_hex", "string_len", "vector", "type"}
+           "printed", "thread", "resume", "status", "handle_call", "handle_new", "handle_get", "handle_invoke"}
+STEP_EXTRAS = {"expect", "repeat", "as", "args", "hostfns", "cancel_after_ms", "deadline_ms", "within_ms", "fields",
+               "path"}
+VALUE_FORMS = {"bytes_hex", "string_len", "vector", "type", "sequence", "shared_entries"}
+ARG_FORMS = VALUE_FORMS - {"type", "sequence", "shared_entries"} | {"handle"}
 CASE_KEYS = {"name", "category", "requirement", "hostfns", "script", "expect", "steps", "bounds", "threads",
              "options"}
 OPTION_KEYS = {"sandbox", "run_timeout_ms", "memory_limit_kib", "modules", "host_modules"}
@@ -45,10 +47,20 @@ class ParityError(Exception):
     pass
 
 
-def check_value(value, where):
+def check_value(value, where, forms=VALUE_FORMS):
     if value is None or isinstance(value, (bool, int, float, str)):
         return
-    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in VALUE_FORMS:
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in forms:
+        (form, body), = value.items()
+        if form == "sequence":
+            if not isinstance(body, list):
+                raise ParityError(f"{where}: sequence must be a list of values")
+            for i, v in enumerate(body):
+                check_value(v, f"{where}.sequence[{i}]")
+        if form == "shared_entries" and (not isinstance(body, list) or len(body) < 2):
+            raise ParityError(f"{where}: shared_entries must list at least two keys")
+        if form == "handle" and not isinstance(body, str):
+            raise ParityError(f"{where}: handle must be a label")
         return
     raise ParityError(f"{where}: unknown value form {value!r}")
 
@@ -117,7 +129,16 @@ def check_steps(steps, where):
         if "repeat" in step and (not isinstance(step["repeat"], int) or step["repeat"] < 1):
             raise ParityError(f"{at}: repeat must be a positive integer")
         for v in step.get("args", []):
-            check_value(v, f"{at}.args")
+            check_value(v, f"{at}.args", ARG_FORMS)
+        for key, v in step.get("fields", {}).items():
+            check_value(v, f"{at}.fields.{key}", ARG_FORMS)
+        if ("fields" in step) != (actions[0] == "handle_new" and "fields" in step):
+            raise ParityError(f"{at}: fields belong to a handle_new step")
+        if (actions[0] == "handle_get") != ("path" in step):
+            raise ParityError(f"{at}: a handle_get step needs a path, and only it has one")
+        if "path" in step and (not isinstance(step["path"], list) or not step["path"]
+                               or not all(isinstance(k, (str, int, float)) for k in step["path"])):
+            raise ParityError(f"{at}: path must be a non-empty list of string or number keys")
         if actions[0] in ("steps", "fresh_state"):
             check_steps(step[actions[0]], at)
         if actions[0] == "printed" and not isinstance(step["printed"], str):

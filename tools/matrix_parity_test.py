@@ -133,6 +133,40 @@ class ParityTest(unittest.TestCase):
         self.assertIn("must begin with '@'", self.invalid_modules_line({"host_modules": {"host/x": {}}}))
         self.assertIn("fields are scalars", self.invalid_modules_line({"host_modules": {"@host/x": {"t": [1]}}}))
 
+    def invalid_values_line(self, mutate):
+        cases = os.path.join(self.dir, "cases")
+        shutil.copytree(CASES, cases, dirs_exist_ok=True)
+        path = os.path.join(cases, "values.json")
+        with open(path) as f:
+            doc = json.load(f)
+        mutate({c["name"]: c for c in doc["cases"]})
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        code, line = self.run_parity(cases)
+        self.assertEqual(code, 1)
+        return line
+
+    def test_handle_steps_are_checked(self):
+        def no_path(cases):
+            del cases["nested_100_deep"]["steps"][2]["path"]
+        self.assertIn("needs a path", self.invalid_values_line(no_path))
+
+        def fields_on_call(cases):
+            cases["function_passed_back"]["steps"][2]["fields"] = {"x": 1}
+        self.assertIn("fields belong to a handle_new step", self.invalid_values_line(fields_on_call))
+
+        def handle_form_as_expectation(cases):
+            cases["sequence_converts"]["expect"] = {"values": [{"handle": "t"}]}
+        self.assertIn("unknown value form", self.invalid_values_line(handle_form_as_expectation))
+
+        def sequence_as_argument(cases):
+            cases["function_passed_back"]["steps"][2]["args"] = [{"sequence": [1]}]
+        self.assertIn("unknown value form", self.invalid_values_line(sequence_as_argument))
+
+        def one_shared_key(cases):
+            cases["sharing_preserved"]["expect"] = {"values": [{"shared_entries": [1]}]}
+        self.assertIn("at least two keys", self.invalid_values_line(one_shared_key))
+
     def test_missing_seed_case_fails(self):
         cases = os.path.join(self.dir, "cases")
         shutil.copytree(CASES, cases)

@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -99,6 +100,13 @@ type mxStep struct {
 	DeadlineMs     float64   `json:"deadline_ms"`
 	CancelAfterMs  float64   `json:"cancel_after_ms"`
 	WithinMs       float64   `json:"within_ms"`
+	// Handles (group values): a held table or function under a label.
+	HandleCall   *string        `json:"handle_call"`
+	HandleNew    *string        `json:"handle_new"`
+	HandleGet    *string        `json:"handle_get"`
+	HandleInvoke *string        `json:"handle_invoke"`
+	Fields       map[string]any `json:"fields"`
+	Path         []any          `json:"path"`
 }
 
 type mxExpect struct {
@@ -141,6 +149,149 @@ type mxEnv struct {
 	opts      *mxOptions
 	printed   bytes.Buffer       // the capturing print sink
 	threads   map[string]*Thread // host-held threads by label
+	handles   map[string]any     // host-held *Table / *Function by label (handle_* steps)
+	parent    *mxEnv             // the env of a fresh_state step: its handles are visible
+}
+
+// handle finds the handle labelled label in env or the env it was made from.
+func (env *mxEnv) handle(label string) (any, error) {
+	for e := env; e != nil; e = e.parent {
+		if h, ok := e.handles[label]; ok {
+			return h, nil
+		}
+	}
+	return nil, fmt.Errorf("no handle %q", label)
+}
+
+// args builds step arguments; {"handle": LABEL} is the handle itself.
+func (env *mxEnv) args(args []any) ([]any, error) {
+	plain := make([]any, len(args))
+	copy(plain, args)
+	var held map[int]any
+	for i, a := range args {
+		if m, ok := a.(map[string]any); ok && m["handle"] != nil {
+			h, err := env.handle(fmt.Sprint(m["handle"]))
+			if err != nil {
+				return nil, err
+			}
+			if held == nil {
+				held = map[int]any{}
+			}
+			held[i], plain[i] = h, nil
+		}
+	}
+	out, err := buildArgs(plain)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range held {
+		out[i] = h
+	}
+	return out, nil
+}
+
+// fullGC is the Go side's full collection: Go's GC (handles the program dropped are queued
+// by their cleanups, which run on their own goroutine), then the state's, whose entry
+// releases the queued references first.
+func (env *mxEnv) fullGC() error {
+	for i := 0; i < 2; i++ {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	return env.s.GC()
+}
+
+// runHandleStep runs the handle_* actions (group values).
+func (env *mxEnv) runHandleStep(st mxStep) ([]any, error) {
+	switch {
+	case st.HandleCall != nil:
+		label := *st.HandleCall
+		if st.As != nil {
+			label = *st.As
+		}
+		args, err := env.args(st.Args)
+		if err != nil {
+			return nil, err
+		}
+		g, err := env.s.Global(*st.HandleCall)
+		if err != nil {
+			return nil, err
+		}
+		fn, ok := g.(*Function)
+		if !ok {
+			return nil, fmt.Errorf("global %q is a %s, not a function", *st.HandleCall, luauTypeName(g))
+		}
+		defer fn.Release()
+		res, err := fn.CallHandles(args...)
+		if err != nil {
+			return nil, err
+		}
+		if len(res) == 0 {
+			return nil, fmt.Errorf("%s returned nothing to hold", *st.HandleCall)
+		}
+		switch res[0].(type) {
+		case *Table, *Function:
+		default:
+			return nil, fmt.Errorf("%s returned a %s, not a table or function", *st.HandleCall, luauTypeName(res[0]))
+		}
+		env.handles[label] = res[0] // a handle held before under label is dropped, not released
+		return nil, nil
+	case st.HandleNew != nil:
+		t, err := env.s.NewTable()
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(st.Fields))
+		for k := range st.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, err := env.args([]any{st.Fields[k]})
+			if err != nil {
+				return nil, err
+			}
+			if err := t.Set(k, v[0]); err != nil {
+				return nil, err
+			}
+		}
+		env.handles[*st.HandleNew] = t
+		return nil, nil
+	case st.HandleGet != nil:
+		h, err := env.handle(*st.HandleGet)
+		if err != nil {
+			return nil, err
+		}
+		t, ok := h.(*Table)
+		if !ok || len(st.Path) == 0 {
+			return nil, fmt.Errorf("handle_get needs a table handle and a path")
+		}
+		for _, k := range st.Path[:len(st.Path)-1] {
+			if t, err = t.GetTable(k); err != nil {
+				return nil, err
+			}
+		}
+		v, err := t.Get(st.Path[len(st.Path)-1])
+		if err != nil {
+			return nil, err
+		}
+		return []any{v}, nil
+	case st.HandleInvoke != nil:
+		h, err := env.handle(*st.HandleInvoke)
+		if err != nil {
+			return nil, err
+		}
+		f, ok := h.(*Function)
+		if !ok {
+			return nil, fmt.Errorf("handle %q is not a function", *st.HandleInvoke)
+		}
+		args, err := env.args(st.Args)
+		if err != nil {
+			return nil, err
+		}
+		return f.Call(args...)
+	}
+	return nil, errors.New("no handle action")
 }
 
 // close closes the env's threads and its state.
@@ -156,7 +307,7 @@ func newEnv(hostfns []string, o ...*mxOptions) (*mxEnv, error) {
 	if len(o) > 0 {
 		opts = o[0]
 	}
-	env := &mxEnv{failures: map[*HostFailure]bool{}, opts: opts, threads: map[string]*Thread{}}
+	env := &mxEnv{failures: map[*HostFailure]bool{}, opts: opts, threads: map[string]*Thread{}, handles: map[string]any{}}
 	s, err := New(append(opts.options(), WithPrint(&env.printed))...)
 	if err != nil {
 		return nil, err
@@ -606,8 +757,10 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 			}
 			return env.s.DoString(*st.Run)
 		})
+	case st.HandleCall != nil || st.HandleNew != nil || st.HandleGet != nil || st.HandleInvoke != nil:
+		out = capture(func() ([]any, error) { return env.runHandleStep(st) })
 	case st.Call != nil:
-		args, err := buildArgs(st.Args)
+		args, err := env.args(st.Args)
 		if err != nil {
 			stopCanceller()
 			return fmt.Errorf("step %s: %v", where, err)
@@ -657,7 +810,7 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 			stopCanceller()
 			return fmt.Errorf("step %s: no thread %q", where, *st.Resume)
 		}
-		args, err := buildArgs(st.Args)
+		args, err := env.args(st.Args)
 		if err != nil {
 			stopCanceller()
 			return fmt.Errorf("step %s: %v", where, err)
@@ -699,7 +852,7 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 	case st.Close:
 		out = capture(func() ([]any, error) { return nil, env.s.Close() })
 	case st.GC:
-		out = capture(func() ([]any, error) { return nil, env.s.GC() })
+		out = capture(func() ([]any, error) { return nil, env.fullGC() })
 	case st.Steps != nil:
 		if err := env.runSteps(st.Steps, where); err != nil {
 			return err
@@ -709,6 +862,7 @@ func (env *mxEnv) runStep(st mxStep, where string) error {
 		if err != nil {
 			return fmt.Errorf("step %s: fresh state: %v", where, err)
 		}
+		fresh.parent = env
 		err = fresh.runSteps(st.FreshState, where)
 		if cerr := fresh.close(); err == nil && cerr != nil {
 			err = fmt.Errorf("step %s: close: %v", where, cerr)
@@ -963,6 +1117,36 @@ func matchValue(got, want any) error {
 			if luauTypeName(got) != w["type"] {
 				return fmt.Errorf("want a %v, got %s", w["type"], luauTypeName(got))
 			}
+		case w["sequence"] != nil:
+			seq, ok := got.([]any)
+			want, _ := w["sequence"].([]any)
+			if !ok || len(seq) != len(want) {
+				return fmt.Errorf("want a sequence of %d values, got %s", len(want), short(fmt.Sprintf("%#v", got)))
+			}
+			for i := range want {
+				if err := matchValue(seq[i], want[i]); err != nil {
+					return fmt.Errorf("element %d: %v", i+1, err)
+				}
+			}
+		case w["shared_entries"] != nil:
+			idx, _ := w["shared_entries"].([]any)
+			m, ok := tableMap(got)
+			if !ok || len(idx) < 2 {
+				return fmt.Errorf("want a table with shared entries %v, got %s", idx, luauTypeName(got))
+			}
+			var first uintptr
+			for j, k := range idx {
+				e := m[k]
+				if luauTypeName(e) != "table" {
+					return fmt.Errorf("entry %v is a %s, not a table", k, luauTypeName(e))
+				}
+				p := reflect.ValueOf(e).Pointer()
+				if j == 0 {
+					first = p
+				} else if p != first {
+					return fmt.Errorf("entries %v and %v are different Go values of one Luau table", idx[0], k)
+				}
+			}
 		default:
 			return fmt.Errorf("unsupported expected form %v", w)
 		}
@@ -1019,7 +1203,7 @@ func runMemory(c *mxCase) error {
 	if err := env.runSteps(c.steps(), "warm-up"); err != nil {
 		return err
 	}
-	if err := env.s.GC(); err != nil {
+	if err := env.fullGC(); err != nil {
 		return err
 	}
 	settle()
@@ -1028,7 +1212,7 @@ func runMemory(c *mxCase) error {
 	if err := env.runSteps(c.steps(), "steps"); err != nil {
 		return err
 	}
-	if err := env.s.GC(); err != nil {
+	if err := env.fullGC(); err != nil {
 		return err
 	}
 	settle()
