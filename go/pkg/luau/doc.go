@@ -12,6 +12,15 @@
 // and vector arguments and results cross cgo once per call, and string arguments are
 // borrowed from Luau, not copied.
 //
+// # Values
+//
+// Values convert by copy (see Value): a Luau table whose keys are exactly 1..n becomes a
+// []any, any other table a map[any]any. To work on a table itself, hold it as a *Table
+// (State.NewTable, State.GlobalTable, Function.CallHandles); Luau functions and threads are
+// always handles (*Function, *Thread). Handles are released by Release / Close, or
+// automatically once the Go program drops them (at the State's next entry after Go's
+// garbage collector found them unreachable).
+//
 // # Errors
 //
 // Every error is an *Error with a Kind (one per status code of the C ABI, plus
