@@ -177,6 +177,32 @@ TEST_F(Require, ASecondRequireReturnsTheCachedValueWithoutAskingTheResolverToLoa
     EXPECT_EQ(host.resolver_calls, calls);
 }
 
+TEST_F(Require, ACachedRequireIsTheModuleOfItsOwnRequirer)
+{
+    // Requirement: the same relative path required from two places names two modules, also
+    // once both are cached; re-registering a host module replaces what require returns.
+    install();
+    host.files["util.luau"] = "return { where = 'root' }";
+    host.files["lib/where.luau"] = "return require('./util')";
+    for (int i = 0; i < 2; ++i)
+    {
+        ASSERT_EQ(run("return require('./util').where, require('./lib/where').double ~= nil"), LUAW_OK) << message();
+        luaw_Value where = value_at(1);
+        EXPECT_EQ(std::string(where.u.string.ptr, where.u.string.len), "root");
+        EXPECT_EQ(value_at(2).u.boolean, 1);
+    }
+    for (double answer : {1.0, 2.0})
+    {
+        luaw_Value v{};
+        v.type = LUAW_TNUMBER;
+        v.u.number = answer;
+        ASSERT_EQ(luaw_push_values(S, &v, 1, &err), LUAW_OK);
+        ASSERT_EQ(luaw_register_module(S, "@host/answer", 12, &err), LUAW_OK) << message();
+        ASSERT_EQ(run("return require('@host/answer')"), LUAW_OK) << message();
+        EXPECT_EQ(value_at(1).u.number, answer);
+    }
+}
+
 TEST_F(Require, AliasesComeFromLuaurc)
 {
     // Requirement: @alias/path resolves through the nearest .luaurc's aliases.

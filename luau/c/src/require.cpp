@@ -521,6 +521,75 @@ void set_shared_global(lua_State* L, const char* name)
     lua_pop(L, 2);
 }
 
+// The fast path of a cached require: registry[kFastKey][requirer chunk name][path] = the
+// value Luau's require returned. A module's value never changes once cached (Luau caches
+// exactly one non-nil result), so a hit is what Luau's require would return; registering a
+// module or a resolver starts it afresh. Raises on OOM.
+const char kFastKey[] = "_LUAW_REQUIRE_FAST";
+
+void reset_fast_cache(lua_State* L)
+{
+    lua_rawcheckstack(L, 1);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, kFastKey);
+}
+
+// The chunk name of the innermost Luau function calling L's running C function (the
+// requirer, as Luau's require finds it: C frames skipped), or nullptr.
+const TString* requirer_source(lua_State* L)
+{
+    for (CallInfo* ci = L->ci - 1; ci > L->base_ci; --ci)
+        if (ttisfunction(ci->func) && !clvalue(ci->func)->isC)
+            return clvalue(ci->func)->l.p->source;
+    return nullptr;
+}
+
+// Global `require`: a cached module straight from the fast cache (two table lookups, no
+// navigation, no host crossing), anything else through Luau's require (upvalue 1).
+int require_entry(lua_State* L)
+{
+    lua_settop(L, 1);
+    const TString* source = lua_type(L, 1) == LUA_TSTRING ? requirer_source(L) : nullptr;
+    if (source == nullptr)
+    {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    lua_rawcheckstack(L, 4);
+    lua_getfield(L, LUA_REGISTRYINDEX, kFastKey); // 2: the fast cache
+    lua_pushlstring(L, getstr(source), source->len); // 3: the requirer
+    lua_rawget(L, 2);                                // 3: its table, or nil
+    if (lua_istable(L, 3))
+    {
+        lua_pushvalue(L, 1);
+        lua_rawget(L, 3);
+        if (!lua_isnil(L, -1))
+            return 1;
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, LUA_MULTRET); // 4..: the results
+    const int n = lua_gettop(L) - 3;
+    if (n == 1 && !lua_isnil(L, 4) && lua_istable(L, 2))
+    {
+        if (!lua_istable(L, 3))
+        {
+            lua_newtable(L);
+            lua_replace(L, 3);
+            lua_pushlstring(L, getstr(source), source->len);
+            lua_pushvalue(L, 3);
+            lua_rawset(L, 2);
+        }
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 4);
+        lua_rawset(L, 3);
+    }
+    return n;
+}
+
 // The state's context, created (with require installed) on first use. Raises on OOM.
 RequireCtx* ensure_ctx(luaw_State* S, lua_State* L)
 {
@@ -538,7 +607,9 @@ RequireCtx* ensure_ctx(luaw_State* S, lua_State* L)
     lua_setfield(L, LUA_REGISTRYINDEX, kCtxKey);
     luarequire_pushrequire(L, init_config, c);
     require_body.store(lua_tocfunction(L, -1), std::memory_order_relaxed);
+    lua_pushcclosure(L, require_entry, "require", 1);
     set_shared_global(L, "require");
+    reset_fast_cache(L);
     return c;
 }
 
@@ -570,6 +641,8 @@ extern "C" int32_t luaw_set_require(luaw_State* S, uint64_t resolver_id, luaw_Er
     }
     int rc = protect(L, [&](lua_State* L) {
         RequireCtx* c = ensure_ctx(S, L);
+        reset_fast_cache(L);
+        c->resolved.clear(); // the new resolver's files may differ
         if (c->resolver_ref != LUA_NOREF)
             lua_unref(L, c->resolver_ref);
         c->resolver_ref = LUA_NOREF;
@@ -612,6 +685,7 @@ extern "C" int32_t luaw_register_module(luaw_State* S, const char* name, size_t 
         lua_pushlstring(L, name, name_len);
         lua_pushvalue(L, top);
         lua_call(L, 2, 0);
+        reset_fast_cache(L);
     });
     if (rc != LUA_OK)
     {
