@@ -116,7 +116,7 @@ func benchResumeYield(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, yielded, err := th.Resume(1.0); err != nil || !yielded {
+				if _, yielded, err := th.ResumeFloat(1); err != nil || !yielded {
 					b.Fatalf("resume: yielded=%v err=%v", yielded, err)
 				}
 			}

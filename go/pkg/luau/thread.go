@@ -251,6 +251,52 @@ func (t *Thread) resume(args []any, asError bool) ([]any, bool, error) {
 	return out, yielded, err
 }
 
+// ResumeFloat is Resume's fast form for number values, as CallFloat is Call's: the
+// arguments go into C memory without a cgo call, the resume crosses cgo once, and nothing is
+// allocated. It returns the first value yielded or returned, which must be a number (an
+// integer converts); another type, or none, is an error of kind KindConversion (the thread
+// has still moved on: its status tells where). Errors of the resume are as for Resume.
+func (t *Thread) ResumeFloat(args ...float64) (value float64, yielded bool, err error) {
+	st := t.st
+	outer, eerr := st.enter()
+	if eerr != nil {
+		return 0, false, eerr
+	}
+	defer st.leave(outer)
+	if t.ref <= 0 {
+		return 0, false, newError(KindArgument, "luau: thread was closed")
+	}
+	if !st.c.Reserve(len(args), 0) {
+		return 0, false, newError(KindMemory, "luau: not enough memory for arguments")
+	}
+	vals := st.c.Vals(len(args))
+	for i, a := range args {
+		vals[i].SetNumber(a)
+	}
+	top, nres, nread, restored, rc := st.c.ThreadResume(t.ref, len(args), false)
+	if rc != capi.OK && rc != capi.Yield {
+		if rc < 0 {
+			return 0, false, newError(KindArgument, "luau: cannot push thread")
+		}
+		return 0, false, st.errorFrom(rc)
+	}
+	yielded = rc == capi.Yield
+	if !restored { // some value lives on the Luau heap (a string, a table...)
+		st.c.SetTop(top)
+	}
+	if nres == 0 || nread == 0 {
+		return 0, yielded, newError(KindConversion, "luau: ResumeFloat: no number value")
+	}
+	v := &st.c.Vals(1)[0]
+	switch v.Type {
+	case capi.TNumber:
+		return v.Number(), yielded, nil
+	case capi.TInteger:
+		return float64(v.Integer()), yielded, nil
+	}
+	return 0, yielded, newError(KindConversion, "luau: ResumeFloat: the first value is a %s, not a number", Type(v.Type))
+}
+
 // Status returns the thread's status (ThreadError also after Close).
 func (t *Thread) Status() ThreadStatus {
 	st := t.st
@@ -366,6 +412,13 @@ func (c *CallContext) Yield(values ...any) error {
 			return err
 		}
 	}
+	return errYield
+}
+
+// YieldResults yields the results pushed so far (PushNumber, Push, ...) as Yield does:
+// `c.PushNumber(x); return c.YieldResults()`. Unlike Yield's variadic values, it boxes
+// nothing, so a yielding host function can allocate nothing per call.
+func (c *CallContext) YieldResults() error {
 	return errYield
 }
 

@@ -372,3 +372,54 @@ func callOK(t *testing.T, s *State, name string, args ...any) []any {
 	}
 	return out
 }
+
+// Requirement: ResumeFloat resumes with number arguments and returns the first value
+// yielded or returned as a number, allocating nothing per round trip once the thread exists;
+// a value that is not a number is KindConversion.
+func TestResumeFloatRoundTripsWithoutAllocating(t *testing.T) {
+	s := newState(t)
+	if err := s.RegisterFunc("tick", func(c *CallContext) error {
+		n, err := c.Number(1)
+		if err != nil {
+			return err
+		}
+		c.PushNumber(n * 2)
+		return c.YieldResults()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DoString("function loop(x) while true do x = tick(x) + 1 end end " +
+		"function words() coroutine.yield('a') return 7 end"); err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.NewThread(globalFunc(t, s, "loop"))
+	must(t, err)
+	v, yielded, err := th.ResumeFloat(20)
+	if err != nil || !yielded || v != 40 {
+		t.Fatalf("first resume: %v %v %v", v, yielded, err)
+	}
+	if v, yielded, err = th.ResumeFloat(1); err != nil || !yielded || v != 4 { // tick(1 + 1)
+		t.Fatalf("second resume: %v %v %v", v, yielded, err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, _, err := th.ResumeFloat(1); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("ResumeFloat allocates %v times per round trip, want 0", allocs)
+	}
+
+	w, err := s.NewThread(globalFunc(t, s, "words"))
+	must(t, err)
+	_, yielded, err = w.ResumeFloat()
+	if !yielded {
+		t.Fatal("words did not yield")
+	}
+	wantKind(t, err, KindConversion)
+	if v, yielded, err := w.ResumeFloat(); err != nil || yielded || v != 7 {
+		t.Fatalf("the return: %v %v %v", v, yielded, err)
+	}
+	_, _, err = w.ResumeFloat()
+	wantKind(t, err, KindArgument)
+}
