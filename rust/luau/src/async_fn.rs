@@ -199,11 +199,11 @@ impl State {
     }
 }
 
-impl<'s> Function<'s> {
+impl Function {
     /// Calls the function as a future (on a new thread): async host functions it calls
     /// suspend it instead of blocking (see [`crate::async_fn`]).
-    pub fn call_async(&self, args: &[Value]) -> AsyncCall<'s> {
-        let shared = self.shared;
+    pub fn call_async(&self, args: &[Value]) -> AsyncCall<'_> {
+        let shared: &Shared = self.0.shared();
         let thread = shared
             .seal_if_pending()
             .and_then(|()| Thread::create(shared, self));

@@ -710,6 +710,30 @@ impl RawState {
         check_status(unsafe { luaw_push_ref(self.s(), r) }, "luaw_push_ref")
     }
 
+    /// `luaw_table_get`: the key on top is replaced by `t[key]` of the table at `idx`
+    /// (`raw`: no metamethods); returns the value's type. On failure the key is popped.
+    pub(crate) fn table_get(&self, idx: i32, raw: bool) -> Result<i32, RawError> {
+        let mut err = empty_error();
+        let mut t = LUAW_TNIL;
+        // SAFETY: live state; out pointers are live locals; the wrapper validates idx.
+        let status = unsafe { luaw_table_get(self.s(), idx, i32::from(raw), &mut t, &mut err) };
+        check(status, &err).map(|()| t)
+    }
+
+    /// `luaw_table_set`: pops key and value (value on top) into the table at `idx`.
+    pub(crate) fn table_set(&self, idx: i32, raw: bool) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local; the wrapper validates idx.
+        let status = unsafe { luaw_table_set(self.s(), idx, i32::from(raw), &mut err) };
+        check(status, &err)
+    }
+
+    /// `luaw_topointer`: the identity of the reference value at `idx` (0 for others).
+    pub(crate) fn topointer(&self, idx: i32) -> usize {
+        // SAFETY: live state; the wrapper validates idx and never dereferences.
+        unsafe { luaw_topointer(self.s(), idx) }
+    }
+
     pub(crate) fn unref(&self, r: i32) {
         // SAFETY: live state; the wrapper ignores refs <= 0.
         unsafe { luaw_unref(self.s(), r) }

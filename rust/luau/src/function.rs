@@ -209,12 +209,12 @@ impl<'a> CallContext<'a> {
     }
 
     /// Argument `i` as a table, read through the wrapper's protected accessors.
-    pub fn table(&self, i: usize) -> Result<Table<'a>> {
+    pub fn table(&self, i: usize) -> Result<StackTable<'a>> {
         match self.arg(i) {
             ValueRef::Stack {
                 ty: Type::Table,
                 index,
-            } => Ok(Table {
+            } => Ok(StackTable {
                 shared: self.shared,
                 index,
             }),
@@ -224,12 +224,12 @@ impl<'a> CallContext<'a> {
 
     /// Creates a table that lives for the rest of this call; return it with
     /// [`push`](Self::push) (`ctx.push(table)`).
-    pub fn create_table(&self, narr: usize, nrec: usize) -> Result<Table<'a>> {
+    pub fn create_table(&self, narr: usize, nrec: usize) -> Result<StackTable<'a>> {
         let index = self.shared.push_new_table(
             i32::try_from(narr).unwrap_or(i32::MAX),
             i32::try_from(nrec).unwrap_or(i32::MAX),
         )?;
-        Ok(Table {
+        Ok(StackTable {
             shared: self.shared,
             index,
         })
@@ -309,13 +309,32 @@ impl<'a> CallContext<'a> {
         self.pushed(r)
     }
 
-    /// Pushes an owned value ([`Value::Other`] cannot be pushed).
+    /// Pushes an owned value: a [`Table`](crate::Table) or [`Function`](crate::Function)
+    /// handle of this state as itself ([`ErrorKind::Conversion`] for another state's);
+    /// [`Value::Other`] cannot be pushed.
     pub fn push_value(&mut self, value: &Value) -> Result<()> {
         if let Value::Other(t) = value {
             return Err(Error::new(
                 ErrorKind::Conversion,
                 format!("cannot return a {t} value by value"),
             ));
+        }
+        if let Some(h) = value.handle() {
+            crate::handle::check_handles(self.shared, std::slice::from_ref(value))?;
+            // The handle's value goes on the stack of this call's frame, where it stays until
+            // the trampoline has pushed the results.
+            let index = self
+                .shared
+                .raw
+                .push_ref(h.reference())
+                .map(|()| self.shared.raw.gettop());
+            let index = self
+                .pushed(index.map(|_| ()))
+                .map(|()| self.shared.raw.gettop())?;
+            return self.push(ValueRef::Stack {
+                ty: value.type_of(),
+                index,
+            });
         }
         self.push(value)
     }
@@ -405,12 +424,12 @@ impl fmt::Debug for CallContext<'_> {
 /// A table argument of a host function. Reads go through the wrapper's protected accessors,
 /// so `__index` metamethods run and their errors come back as [`Error`]s.
 #[derive(Clone, Copy)]
-pub struct Table<'c> {
+pub struct StackTable<'c> {
     shared: &'c Shared,
     index: i32,
 }
 
-/// A table key for [`Table::get`].
+/// A table key for [`StackTable::get`].
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Key<'k> {
@@ -444,7 +463,7 @@ impl From<i32> for Key<'_> {
     }
 }
 
-impl Table<'_> {
+impl StackTable<'_> {
     /// `t[key]` (metamethods run); tables and functions come back as [`Value::Other`].
     pub fn get<'k>(&self, key: impl Into<Key<'k>>) -> Result<Value> {
         let key = key.into();
@@ -454,7 +473,7 @@ impl Table<'_> {
                 Key::Str(s) => raw.getfield(self.index, s)?,
                 Key::Int(i) => raw.geti(self.index, i)?,
             };
-            read_results(raw, base).map(|mut v| v.pop().unwrap_or(Value::Nil))
+            read_results(self.shared, raw, base).map(|mut v| v.pop().unwrap_or(Value::Nil))
         })
     }
 
@@ -462,7 +481,7 @@ impl Table<'_> {
     pub fn set<'k>(&self, key: impl Into<Key<'k>>, value: &Value) -> Result<()> {
         let key = key.into();
         self.shared.run(|raw| {
-            push_owned(raw, std::slice::from_ref(value))?;
+            push_owned(self.shared, raw, std::slice::from_ref(value))?;
             match key {
                 Key::Str(s) => raw.setfield(self.index, s),
                 Key::Int(i) => raw.seti(self.index, i),
@@ -497,7 +516,17 @@ impl Table<'_> {
             raw.push_values(&[Value::Nil])?;
             while raw.next(self.index)? {
                 let top = raw.gettop();
-                let mut kv = raw.read_owned(top - 1, 2)?;
+                raw.push_values(&[
+                    ValueRef::Stack {
+                        ty: Type::Nil,
+                        index: top - 1,
+                    },
+                    ValueRef::Stack {
+                        ty: Type::Nil,
+                        index: top,
+                    },
+                ])?;
+                let mut kv = read_results(self.shared, raw, top)?;
                 let v = kv.pop().unwrap_or(Value::Nil);
                 let k = kv.pop().unwrap_or(Value::Nil);
                 out.push((k, v));
@@ -514,8 +543,8 @@ impl Table<'_> {
     }
 }
 
-impl From<Table<'_>> for ValueRef<'_> {
-    fn from(t: Table<'_>) -> Self {
+impl From<StackTable<'_>> for ValueRef<'_> {
+    fn from(t: StackTable<'_>) -> Self {
         ValueRef::Stack {
             ty: Type::Table,
             index: t.index,
@@ -523,9 +552,9 @@ impl From<Table<'_>> for ValueRef<'_> {
     }
 }
 
-impl fmt::Debug for Table<'_> {
+impl fmt::Debug for StackTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Table")
+        f.debug_struct("StackTable")
             .field("index", &self.index)
             .finish_non_exhaustive()
     }

@@ -175,12 +175,16 @@
 //! sync(&luau::State::new().unwrap()); // and is never shared between threads
 //! ```
 //!
-//! ```compile_fail
+//! Handles ([`Table`], [`Function`]) are owned and may outlive their state; used then, they
+//! give a clean error, never another state's value:
+//!
+//! ```
 //! let f = {
 //!     let state = luau::State::new().unwrap();
 //!     state.do_string("function f() end").unwrap();
-//!     state.get_function("f").unwrap() // a Function cannot outlive its State
+//!     state.get_function("f").unwrap()
 //! };
+//! assert!(f.call(&[]).unwrap_err().message().contains("closed"));
 //! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
@@ -193,6 +197,7 @@ mod error;
 mod ffi;
 mod function;
 mod gc;
+mod handle;
 #[cfg(test)]
 mod layering_tests;
 mod load;
@@ -211,8 +216,9 @@ pub use compile::{compile, Bytecode, CompileOptions};
 pub use containment::InterruptHandle;
 pub use error::{BoxError, Error, ErrorKind, InterruptCause, Result};
 pub use ffi::{build_info, BuildInfo};
-pub use function::{CallContext, IntoResults, Key, Table};
+pub use function::{CallContext, IntoResults, Key, StackTable};
 pub use gc::GcOp;
+pub use handle::Table;
 pub use load::StackFunction;
 #[doc(hidden)]
 pub use macros::__private;

@@ -256,7 +256,7 @@ impl State {
         self.shared.run(|raw| {
             raw.newtable(0, i32::try_from(fields.len()).unwrap_or(0))?;
             for (key, value) in &fields {
-                push_owned(raw, std::slice::from_ref(value))?;
+                push_owned(&self.shared, raw, std::slice::from_ref(value))?;
                 raw.setfield(-2, key.as_bytes())?;
             }
             raw.register_module(name.as_bytes())

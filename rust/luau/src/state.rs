@@ -13,8 +13,9 @@ use crate::compile::{Bytecode, CompileOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::{self, RawError, RawState};
 use crate::function::{CallContext, HostFn, IntoResults};
+use crate::handle::{check_handles, push_mixed, stage, Handle, Table};
 use crate::registry;
-use crate::value::{Value, ValueRef};
+use crate::value::{Type, Value, ValueRef};
 
 /// How many escaped-or-caught host errors a state remembers within one outermost call (the
 /// wrapper remembers as many; older ones escape without their source).
@@ -84,6 +85,13 @@ pub struct State {
 /// The state's data, shared with the dispatcher (which reaches it through the C state's
 /// `host_ctx`; the `Rc` keeps its address stable).
 pub(crate) struct Shared {
+    /// This Shared's own `Rc` (handles keep one).
+    me: std::rc::Weak<Shared>,
+    /// Set once the C state is closed: handles still alive then touch nothing.
+    closed: Cell<bool>,
+    /// Registry references of handles dropped during a host call, released at the next
+    /// outermost call (handle.rs).
+    pending_unrefs: RefCell<Vec<i32>>,
     pub(crate) raw: RawState,
     pub(crate) key: u64,
     /// name -> function id of this state's registered functions.
@@ -167,7 +175,10 @@ impl State {
                 },
             )
         })?;
-        let shared = Rc::new(Shared {
+        let shared = Rc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            closed: Cell::new(false),
+            pending_unrefs: RefCell::new(Vec::new()),
             raw,
             key: registry::new_state_key(),
             names: RefCell::new(registry::NameMap::default()),
@@ -213,7 +224,7 @@ impl State {
     }
 
     /// Loads bytecode as a function named `chunkname` (without running it).
-    pub fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function<'_>> {
+    pub fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function> {
         self.shared.load(chunkname, bytecode)
     }
 
@@ -239,7 +250,7 @@ impl State {
     }
 
     /// The global function `name` as a handle that can be called repeatedly.
-    pub fn get_function(&self, name: impl AsRef<[u8]>) -> Result<Function<'_>> {
+    pub fn get_function(&self, name: impl AsRef<[u8]>) -> Result<Function> {
         self.shared.get_function(name.as_ref())
     }
 
@@ -366,12 +377,13 @@ impl State {
 }
 
 #[doc(hidden)]
-impl Function<'_> {
+impl Function {
     /// Benchmark support, NOT part of the API: calls the function with one number straight
     /// through `lua_pcall` in C (`luaw_floor_call_ref`) and returns its number result.
     pub fn __bench_floor_call(&self, arg: f64) -> Result<f64> {
-        self.shared
-            .run(|raw| raw.bench_floor_call_ref(self.reference, arg))
+        self.0
+            .live()?
+            .run(|raw| raw.bench_floor_call_ref(self.0.reference(), arg))
     }
 }
 
@@ -387,6 +399,9 @@ impl fmt::Debug for State {
 impl Drop for State {
     fn drop(&mut self) {
         let status = self.shared.raw.close();
+        if status == ffi::LUAW_OK {
+            self.shared.closed.set(true);
+        }
         if status != ffi::LUAW_OK {
             // Only possible while a call on this state is running, which safe code cannot
             // arrange (the call borrows the state). Leak rather than free memory C still uses.
@@ -446,36 +461,51 @@ pub(crate) fn drop_all_guarded(values: Vec<Rc<dyn Any>>) -> Option<Box<dyn Any +
     first
 }
 
-/// A Luau function held by the host (from [`State::load`] or [`State::get_function`]).
-/// It keeps the function alive until dropped and cannot outlive its state.
-pub struct Function<'s> {
-    pub(crate) shared: &'s Shared,
-    pub(crate) reference: i32,
-}
+/// A Luau function held by the host (from [`State::load`], [`State::get_function`], or any
+/// result or table field): an owned registry reference, tied to its state like a
+/// [`Table`](crate::Table) (another state's or a closed state's handle is a clean error). It
+/// keeps the function alive until the last clone drops; pass it back to Luau as
+/// [`Value::Function`].
+#[derive(Clone, PartialEq)]
+pub struct Function(pub(crate) Handle);
 
-impl Function<'_> {
-    /// Calls the function with `args`; returns its results.
+impl Function {
+    /// Calls the function with `args`; returns its results (tables and functions among them
+    /// as handles).
     pub fn call(&self, args: &[Value]) -> Result<Vec<Value>> {
-        self.shared.run(|raw| {
-            let base = raw.gettop();
-            check_by_value(args)?;
-            raw.call_ref(self.reference, args)?;
-            read_results(raw, base)
+        let shared = self.0.live()?;
+        check_handles(shared, args)?;
+        shared.run(|raw| match stage(shared, raw, args)? {
+            None => {
+                let base = raw.gettop();
+                check_by_value(args)?;
+                raw.call_ref(self.0.reference(), args)?;
+                read_results(shared, raw, base)
+            }
+            Some(staged) => {
+                let base = raw.gettop();
+                raw.call_ref(self.0.reference(), &staged)?;
+                read_results(shared, raw, base)
+            }
         })
     }
-}
 
-impl fmt::Debug for Function<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Function")
-            .field("reference", &self.reference)
-            .finish_non_exhaustive()
+    pub(crate) fn reference(&self) -> i32 {
+        self.0.reference()
     }
 }
 
-impl Drop for Function<'_> {
-    fn drop(&mut self) {
-        self.shared.raw.unref(self.reference);
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Function")
+            .field(&self.0.reference())
+            .finish()
+    }
+}
+
+impl From<Function> for Value {
+    fn from(f: Function) -> Self {
+        Value::Function(f)
     }
 }
 
@@ -498,10 +528,15 @@ pub(crate) enum Callee<'n> {
     Stack(i32),
 }
 
-/// Pushes owned values, refusing [`Value::Other`] (it has no value to push).
-pub(crate) fn push_owned(raw: &RawState, args: &[Value]) -> std::result::Result<(), RawError> {
+/// Pushes owned values (handles by reference, checked to be of `shared`), refusing
+/// [`Value::Other`] (it has no value to push).
+pub(crate) fn push_owned(
+    shared: &Shared,
+    raw: &RawState,
+    args: &[Value],
+) -> std::result::Result<(), RawError> {
     check_by_value(args)?;
-    raw.push_values(args)
+    push_mixed(shared, raw, args)
 }
 
 /// Values held by the host cross by value: a table or function (`Value::Other`) cannot.
@@ -515,11 +550,35 @@ fn check_by_value(args: &[Value]) -> std::result::Result<(), RawError> {
     }
 }
 
-/// Reads everything above `base` and pops it.
-pub(crate) fn read_results(raw: &RawState, base: i32) -> std::result::Result<Vec<Value>, RawError> {
+/// Reads everything above `base` and pops it; tables and functions become handles.
+pub(crate) fn read_results(
+    shared: &Shared,
+    raw: &RawState,
+    base: i32,
+) -> std::result::Result<Vec<Value>, RawError> {
     let n = raw.gettop() - base;
-    let values = raw.read_owned(base + 1, n)?;
+    let values = read_values(shared, raw, base + 1, n)?;
     raw.settop(base)?;
+    Ok(values)
+}
+
+/// Reads the `n` values at `first..` (leaving them); tables and functions become handles.
+pub(crate) fn read_values(
+    shared: &Shared,
+    raw: &RawState,
+    first: i32,
+    n: i32,
+) -> std::result::Result<Vec<Value>, RawError> {
+    let mut values: Vec<Value> = raw.read_owned(first, n)?;
+    for (i, v) in values.iter_mut().enumerate() {
+        if let Value::Other(ty @ (Type::Table | Type::Function)) = *v {
+            let h = Handle::make(shared, raw, first + i as i32)?;
+            *v = match ty {
+                Type::Table => Value::Table(Table(h)),
+                _ => Value::Function(Function(h)),
+            };
+        }
+    }
     Ok(values)
 }
 
@@ -541,6 +600,36 @@ impl ffi::Host for Shared {
 }
 
 impl Shared {
+    /// This state's `Rc` (for a handle).
+    pub(crate) fn rc(&self) -> Rc<Shared> {
+        // The Shared is alive (we are in one of its methods), so its Rc is.
+        self.me.upgrade().expect("a live Shared has a live Rc")
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Releases registry reference `r` of a dropped handle: at once when no call runs on the
+    /// state, else queued for the next outermost call; nothing once the state is closed.
+    pub(crate) fn release_ref(&self, r: i32) {
+        if self.closed.get() {
+            return;
+        }
+        if self.raw.host_depth() == 0 {
+            self.raw.unref(r);
+        } else if let Ok(mut q) = self.pending_unrefs.try_borrow_mut() {
+            q.push(r);
+        }
+    }
+
+    fn release_pending_refs(&self) {
+        let refs = std::mem::take(&mut *self.pending_unrefs.borrow_mut());
+        for r in refs {
+            self.raw.unref(r);
+        }
+    }
+
     /// Runs one operation: restores the stack height afterwards, converts the error, and at
     /// the outermost level forgets the call's host errors and resumes a host panic.
     pub(crate) fn run<T>(
@@ -556,6 +645,7 @@ impl Shared {
         let result = result.map_err(|raw| self.convert_error(raw));
         if outermost {
             self.host_errors.borrow_mut().clear();
+            self.release_pending_refs();
             if self.may_have_released() {
                 self.drain_released();
             }
@@ -715,7 +805,7 @@ impl Shared {
         self.run(|raw| {
             let base = raw.gettop();
             raw.dostring(src, chunkname)?;
-            read_results(raw, base)
+            read_results(self, raw, base)
         })
     }
 
@@ -725,45 +815,48 @@ impl Shared {
             let base = raw.gettop();
             raw.load(chunkname.as_bytes(), bytecode.as_bytes())?;
             raw.run_main(0)?;
-            read_results(raw, base)
+            read_results(self, raw, base)
         })
     }
 
-    pub(crate) fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function<'_>> {
+    pub(crate) fn load(&self, chunkname: &str, bytecode: &Bytecode) -> Result<Function> {
         self.seal_if_pending()?;
-        let reference = self.run(|raw| {
+        self.run(|raw| {
             raw.load(chunkname.as_bytes(), bytecode.as_bytes())?;
-            let r = raw.make_ref(-1);
-            raw.settop(-2)?;
-            r
-        })?;
-        Ok(Function {
-            shared: self,
-            reference,
+            Handle::make(self, raw, raw.gettop()).map(Function)
         })
     }
 
     pub(crate) fn call_global(&self, name: &[u8], args: &[Value]) -> Result<Vec<Value>> {
         self.seal_if_pending()?;
-        self.run(|raw| {
-            let base = raw.gettop();
-            check_by_value(args)?;
-            raw.call_global(name, args)?;
-            read_results(raw, base)
+        check_handles(self, args)?;
+        self.run(|raw| match stage(self, raw, args)? {
+            None => {
+                let base = raw.gettop();
+                check_by_value(args)?;
+                raw.call_global(name, args)?;
+                read_results(self, raw, base)
+            }
+            Some(staged) => {
+                let base = raw.gettop();
+                raw.call_global(name, &staged)?;
+                read_results(self, raw, base)
+            }
         })
     }
 
     /// Calls the value at stack `index` (a host function's argument) with `args`.
     pub(crate) fn call_stack_value(&self, index: i32, args: &[Value]) -> Result<Vec<Value>> {
+        check_handles(self, args)?;
         self.run(|raw| {
             let base = raw.gettop();
             raw.push_values(&[ValueRef::Stack {
                 ty: crate::value::Type::Function,
                 index,
             }])?;
-            push_owned(raw, args)?;
+            push_owned(self, raw, args)?;
             raw.pcall(n_i32(args.len())?)?;
-            read_results(raw, base)
+            read_results(self, raw, base)
         })
     }
 
@@ -808,22 +901,24 @@ impl Shared {
 
     pub(crate) fn get_global(&self, name: &[u8]) -> Result<Value> {
         self.run(|raw| {
+            let base = raw.gettop();
             raw.getglobal(name)?;
-            let v = raw.read_owned(raw.gettop(), 1)?;
+            let v = read_results(self, raw, base)?;
             Ok(v.into_iter().next().unwrap_or(Value::Nil))
         })
     }
 
     pub(crate) fn set_global(&self, name: &[u8], value: &Value) -> Result<()> {
+        check_handles(self, std::slice::from_ref(value))?;
         self.run(|raw| {
-            push_owned(raw, std::slice::from_ref(value))?;
+            push_owned(self, raw, std::slice::from_ref(value))?;
             raw.setglobal(name)
         })
     }
 
-    pub(crate) fn get_function(&self, name: &[u8]) -> Result<Function<'_>> {
+    pub(crate) fn get_function(&self, name: &[u8]) -> Result<Function> {
         self.seal_if_pending()?;
-        let reference = self.run(|raw| {
+        self.run(|raw| {
             let t = raw.getglobal(name)?;
             if t != ffi::LUAW_TFUNCTION {
                 return Err(RawError::new(
@@ -835,11 +930,7 @@ impl Shared {
                     ),
                 ));
             }
-            raw.make_ref(-1)
-        })?;
-        Ok(Function {
-            shared: self,
-            reference,
+            Handle::make(self, raw, raw.gettop()).map(Function)
         })
     }
 

@@ -422,3 +422,22 @@ extern "C" {
         err: *mut luaw_Error,
     ) -> i32;
 }
+
+// --- tables by any key, and identity (luau_wrapper.h "Globals and tables") -----------------
+
+extern "C" {
+    pub(crate) fn luaw_table_get(
+        s: *mut luaw_State,
+        idx: i32,
+        raw: i32,
+        type_: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    pub(crate) fn luaw_table_set(
+        s: *mut luaw_State,
+        idx: i32,
+        raw: i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    pub(crate) fn luaw_topointer(s: *mut luaw_State, idx: i32) -> usize;
+}

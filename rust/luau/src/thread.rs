@@ -107,7 +107,7 @@ impl ThreadResult {
 }
 
 /// A Luau thread held by the host (from [`State::create_thread`]). It keeps the thread alive
-/// until dropped and cannot outlive its state (a borrow of it, like [`Function`]).
+/// until dropped and cannot outlive its state (a borrow of it).
 ///
 /// ```compile_fail
 /// let t = {
@@ -132,8 +132,8 @@ fn foreign_function(what: &str) -> Error {
 impl State {
     /// A new thread that runs `f` when first resumed. On a sandboxed state the thread gets
     /// its own global table. `f` must belong to this state (else [`ErrorKind::Argument`]).
-    pub fn create_thread(&self, f: &Function<'_>) -> Result<Thread<'_>> {
-        if !std::ptr::eq(f.shared, &*self.shared) {
+    pub fn create_thread(&self, f: &Function) -> Result<Thread<'_>> {
+        if !std::ptr::eq(&**f.0.shared(), &*self.shared) {
             return Err(foreign_function("create_thread"));
         }
         let shared: &Shared = &self.shared;
@@ -144,9 +144,9 @@ impl State {
 
 impl<'s> Thread<'s> {
     /// A new thread on `shared` running `f` (of the same state).
-    pub(crate) fn create(shared: &'s Shared, f: &Function<'_>) -> Result<Thread<'s>> {
+    pub(crate) fn create(shared: &'s Shared, f: &Function) -> Result<Thread<'s>> {
         let reference = shared.run(|raw| {
-            raw.push_ref(f.reference)?;
+            raw.push_ref(f.reference())?;
             raw.thread_new()?;
             raw.make_ref(-1)
         })?;
@@ -164,11 +164,11 @@ impl Thread<'_> {
     pub fn resume(&self, args: &[Value]) -> Result<ThreadResult> {
         self.shared.run(|raw| {
             let tidx = self.push(raw)?;
-            push_owned(raw, args)?;
+            push_owned(self.shared, raw, args)?;
             let nargs = i32::try_from(args.len())
                 .map_err(|_| RawError::new(ffi::LUAW_ERRARG, "too many values"))?;
             let outcome = raw.thread_resume(tidx, nargs)?;
-            collect(raw, tidx, outcome)
+            collect(self.shared, raw, tidx, outcome)
         })
     }
 
@@ -178,9 +178,9 @@ impl Thread<'_> {
     pub fn resume_error(&self, error: &Value) -> Result<ThreadResult> {
         self.shared.run(|raw| {
             let tidx = self.push(raw)?;
-            push_owned(raw, std::slice::from_ref(error))?;
+            push_owned(self.shared, raw, std::slice::from_ref(error))?;
             let outcome = raw.thread_resume_error(tidx)?;
-            collect(raw, tidx, outcome)
+            collect(self.shared, raw, tidx, outcome)
         })
     }
 
@@ -204,13 +204,13 @@ impl Thread<'_> {
     /// Makes a finished or failed thread reusable with `f` as its new body, without a new
     /// allocation (`lua_resetthread`); on a sandboxed state it gets fresh globals. A running
     /// thread is [`ErrorKind::Busy`]; `f` of another state is [`ErrorKind::Argument`].
-    pub fn reset(&self, f: &Function<'_>) -> Result<()> {
-        if !std::ptr::eq(f.shared, self.shared) {
+    pub fn reset(&self, f: &Function) -> Result<()> {
+        if !std::ptr::eq(&**f.0.shared(), self.shared) || f.0.live().is_err() {
             return Err(foreign_function("Thread::reset"));
         }
         self.shared.run(|raw| {
             let tidx = self.push(raw)?;
-            raw.push_ref(f.reference)?;
+            raw.push_ref(f.reference())?;
             raw.thread_reset(tidx, true)
         })
     }
@@ -224,11 +224,12 @@ impl Thread<'_> {
 
 /// Reads the `n` values above the thread at `tidx`.
 fn collect(
+    shared: &Shared,
     raw: &RawState,
     tidx: i32,
     (yielded, n): (bool, i32),
 ) -> std::result::Result<ThreadResult, RawError> {
-    let values = raw.read_owned(tidx + 1, n)?;
+    let values = crate::state::read_values(shared, raw, tidx + 1, n)?;
     Ok(if yielded {
         ThreadResult::Yielded(values)
     } else {

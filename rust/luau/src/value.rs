@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::ffi;
+use crate::handle::{Function, Handle, Table};
 
 /// A Luau type, as the wrapper reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,9 +109,11 @@ impl fmt::Display for Type {
 
 /// An owned Luau value: what calls return and take as arguments.
 ///
-/// Strings are bytes (Luau strings may hold any bytes, NUL included). Values of other types
-/// (tables, functions, ...) come back as [`Value::Other`] with their type only.
-#[derive(Debug, Clone, PartialEq)]
+/// Strings are bytes (Luau strings may hold any bytes, NUL included). Tables and functions
+/// come back as owned handles ([`Value::Table`], [`Value::Function`]) that can be read,
+/// called, stored and passed back to Luau; values of other types (userdata, threads,
+/// buffers) as [`Value::Other`] with their type only.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
     /// `nil`.
@@ -125,8 +128,34 @@ pub enum Value {
     Vector([f32; 3]),
     /// A string, byte-exact.
     String(Vec<u8>),
-    /// A value that does not cross by value (table, function, userdata, ...): its type.
+    /// A table, as an owned handle (see [`Table`]).
+    Table(Table),
+    /// A function, as an owned handle (see [`Function`]).
+    Function(Function),
+    /// A value that does not cross by value and has no handle here (userdata, thread,
+    /// buffer, ...): its type.
     Other(Type),
+}
+
+impl fmt::Debug for Value {
+    /// As derived, except that a string prints as text where it is UTF-8
+    /// (`String("hi")`), else as its bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => f.write_str("Nil"),
+            Value::Boolean(b) => f.debug_tuple("Boolean").field(b).finish(),
+            Value::Number(n) => f.debug_tuple("Number").field(n).finish(),
+            Value::Integer(i) => f.debug_tuple("Integer").field(i).finish(),
+            Value::Vector(v) => f.debug_tuple("Vector").field(v).finish(),
+            Value::String(s) => match std::str::from_utf8(s) {
+                Ok(text) => f.debug_tuple("String").field(&text).finish(),
+                Err(_) => f.debug_tuple("String").field(s).finish(),
+            },
+            Value::Table(t) => t.fmt(f),
+            Value::Function(func) => func.fmt(f),
+            Value::Other(t) => f.debug_tuple("Other").field(t).finish(),
+        }
+    }
 }
 
 impl Value {
@@ -139,6 +168,8 @@ impl Value {
             Value::Integer(_) => Type::Integer,
             Value::Vector(_) => Type::Vector,
             Value::String(_) => Type::String,
+            Value::Table(_) => Type::Table,
+            Value::Function(_) => Type::Function,
             Value::Other(t) => *t,
         }
     }
@@ -182,15 +213,40 @@ impl Value {
         self.as_bytes().and_then(|b| std::str::from_utf8(b).ok())
     }
 
+    /// The table handle, for `Table`.
+    pub fn as_table(&self) -> Option<&Table> {
+        match self {
+            Value::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The function handle, for `Function`.
+    pub fn as_function(&self) -> Option<&Function> {
+        match self {
+            Value::Function(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn handle(&self) -> Option<&Handle> {
+        match self {
+            Value::Table(t) => Some(&t.0),
+            Value::Function(f) => Some(&f.0),
+            _ => None,
+        }
+    }
+
     /// Luau's truthiness: everything but `nil` and `false` is true.
     pub fn is_truthy(&self) -> bool {
         !matches!(self, Value::Nil | Value::Boolean(false))
     }
 
-    /// Borrows this value for pushing.
+    /// Borrows this value for pushing as a scalar: handles and [`Value::Other`] have no
+    /// scalar form and give `Nil` (the calls that take `&[Value]` push handles themselves).
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
-            Value::Nil | Value::Other(_) => ValueRef::Nil,
+            Value::Nil | Value::Other(_) | Value::Table(_) | Value::Function(_) => ValueRef::Nil,
             Value::Boolean(b) => ValueRef::Boolean(*b),
             Value::Number(n) => ValueRef::Number(*n),
             Value::Integer(i) => ValueRef::Integer(*i),
@@ -216,6 +272,8 @@ impl fmt::Display for Value {
             Value::Integer(i) => write!(f, "{i}"),
             Value::Vector([x, y, z]) => write!(f, "{x}, {y}, {z}"),
             Value::String(s) => f.write_str(&String::from_utf8_lossy(s)),
+            Value::Table(_) => f.write_str("table"),
+            Value::Function(_) => f.write_str("function"),
             Value::Other(t) => write!(f, "{t}"),
         }
     }
@@ -429,7 +487,10 @@ impl ffi::AsRaw for Value {
     #[inline]
     fn as_raw(&self) -> ffi::RawValue<'_> {
         match self {
-            Value::Nil | Value::Other(_) => ffi::RawValue::Nil,
+            // Handles are pushed by the calls that take them (handle.rs: stage, push_mixed).
+            Value::Nil | Value::Other(_) | Value::Table(_) | Value::Function(_) => {
+                ffi::RawValue::Nil
+            }
             Value::Boolean(b) => ffi::RawValue::Boolean(*b),
             Value::Number(n) => ffi::RawValue::Number(*n),
             Value::Integer(i) => ffi::RawValue::Integer(*i),
