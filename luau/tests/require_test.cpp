@@ -309,6 +309,24 @@ TEST_F(Require, RegisteredHostModulesNeedNoResolver)
     EXPECT_EQ(luaw_register_module(S, "host/x", 6, &err), LUAW_ERRARG);
 }
 
+TEST_F(Require, HostModuleTablesAreReadOnlyInTheSandbox)
+{
+    // Requirement: on a sandboxed state a registered module table is read-only like the
+    // shared globals' tables, registered before or after sealing.
+    for (const char* name : {"@host/before", "@host/after"})
+    {
+        if (std::string(name) == "@host/after")
+            ASSERT_EQ(luaw_sandbox(S, &err), LUAW_OK);
+        ASSERT_EQ(luaw_newtable(S, 0, 1, &err), LUAW_OK);
+        ASSERT_EQ(luaw_register_module(S, name, std::strlen(name), &err), LUAW_OK) << message();
+    }
+    for (const std::string name : {"@host/before", "@host/after"})
+    {
+        ASSERT_EQ(run("require('" + name + "').x = 1"), LUAW_ERRRUN) << name;
+        EXPECT_NE(message().find("readonly"), std::string::npos) << message();
+    }
+}
+
 TEST_F(Require, SandboxedModulesGetTheirOwnGlobals)
 {
     // Requirement: on a sandboxed state a module's globals are its own, never the requiring

@@ -454,7 +454,10 @@ extern "C" int32_t luaw_sandbox(luaw_State* S, luaw_Error* err) noexcept
     if (S->sandboxed)
         return set_ok(err);
     S->relax_limit = true;
-    int rc = protect(S->L, [](lua_State* L) { luaL_sandbox(L); });
+    int rc = protect(S->L, [](lua_State* L) {
+        luaL_sandbox(L);
+        freeze_host_modules(L); // host tables registered as modules, as the globals' tables
+    });
     S->relax_limit = false;
     if (rc != LUA_OK)
         return conclude_error(S, rc, err);

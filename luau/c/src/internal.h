@@ -260,5 +260,7 @@ uint64_t escaped_host_token(luaw_State* S, lua_State* L, int level);
 int32_t missing_dispatch(uintptr_t host_ctx, luaw_Call* call);
 // True for Luau's require body (require.cpp): a resolver error it re-raises is the host's.
 bool is_require_function(lua_CFunction f);
+// Makes the tables registered as modules read-only (luaw_sandbox). Raises on OOM.
+void freeze_host_modules(lua_State* L);
 
 } // namespace luaw

@@ -617,6 +617,20 @@ RequireCtx* ensure_ctx(luaw_State* S, lua_State* L)
 
 namespace luaw {
 
+void freeze_host_modules(lua_State* L)
+{
+    lua_rawcheckstack(L, 3);
+    lua_getfield(L, LUA_REGISTRYINDEX, "_REGISTEREDMODULES"); // luarequire_registermodule's
+    if (lua_istable(L, -1))
+        for (int i = 0; (i = lua_rawiter(L, -1, i)) >= 0;)
+        {
+            if (lua_istable(L, -1))
+                lua_setreadonly(L, -1, true);
+            lua_pop(L, 2);
+        }
+    lua_pop(L, 1);
+}
+
 bool is_require_function(lua_CFunction f)
 {
     return f != nullptr && f == require_body.load(std::memory_order_relaxed);
@@ -681,6 +695,8 @@ extern "C" int32_t luaw_register_module(luaw_State* S, const char* name, size_t 
         if (L == main)
             ensure_ctx(S, L);
         lua_rawcheckstack(L, 3);
+        if (S->sandboxed && lua_istable(L, top))
+            lua_setreadonly(L, top, true); // a host table, read-only as the sandbox's are
         lua_pushcfunction(L, luarequire_registermodule, "registermodule");
         lua_pushlstring(L, name, name_len);
         lua_pushvalue(L, top);
