@@ -16,7 +16,8 @@ import (
 // resolver's root, without extension ("lib/util"; "" is the root); the wrapper does the
 // navigation (./, ../, @self, .luaurc aliases), so a Resolver only answers two questions.
 // Its methods run on the goroutine running the script, once per module load or per
-// directory searched for a .luaurc, never twice for a cached module. An error becomes the
+// directory searched for a .luaurc, never for a module already loaded (the state remembers
+// what each require resolved to: a file changed after its module loaded is not read again). An error becomes the
 // require's Luau error (a script's pcall catches it) and reaches the caller as that error
 // (errors.Is/As); a panic is re-raised as a host function's.
 type Resolver interface {
