@@ -51,8 +51,9 @@ typedef enum luaw_Status {
     LUAW_ERRARG = 18,     /* the wrapper rejected an argument: bad index, wrong type, NULL */
     LUAW_ERRBUSY = 19,    /* not allowed now, e.g. luaw_close from inside a host function */
     LUAW_ERRABI = 20,     /* the binding and the library disagree on the ABI */
-    LUAW_ERRINTERRUPT = 21 /* a stop request ended the run (sticky like a panic): see
+    LUAW_ERRINTERRUPT = 21, /* a stop request ended the run (sticky like a panic): see
                               luaw_Error.host_token for the cause (LUAW_STOP_*) */
+    LUAW_ERRUNSUPPORTED = 22 /* not available in this build or on this machine (codegen) */
 } luaw_Status;
 
 /* Value types, as seen through the wrapper. Values equal Luau's lua_Type. */
@@ -274,8 +275,9 @@ uintptr_t luaw_topointer(luaw_State* S, int32_t idx) LUAW_NOEXCEPT;
 ** (key below value); pop the value and call again. */
 int32_t luaw_next(luaw_State* S, int32_t idx, int32_t* more, luaw_Error* err) LUAW_NOEXCEPT;
 /* t[key] with the key on top of the stack and the table t at idx: the key is replaced by the
-** value (raw nonzero: no metamethods, as rawget) and *type gets its type. On failure the key
-** is popped. Protected: a metamethod error comes back as a status. */
+** value (raw nonzero: no metamethods, as rawget) and *type gets its type. On failure (also
+** LUAW_ERRARG for an idx that is not a table below the key) the key is popped. Protected: a
+** metamethod error comes back as a status. */
 int32_t luaw_table_get(luaw_State* S, int32_t idx, int32_t raw, int32_t* type, luaw_Error* err) LUAW_NOEXCEPT;
 /* t[key] = value with key and value on top (value on top) and t at idx; both are popped,
 ** also on failure. raw nonzero: no metamethods (as rawset; a read-only table is refused,
@@ -584,6 +586,30 @@ int32_t luaw_set_require(luaw_State* S, uint64_t resolver_id, luaw_Error* err) L
 ** is asked. Installs require (without a resolver) if it is not installed yet.
 */
 int32_t luaw_register_module(luaw_State* S, const char* name, size_t name_len, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Native code generation (Luau CodeGen), opt-in per state
+**
+** In a library built with CodeGen (CMake -DLUAW_CODEGEN=ON, as `make native` builds it; the
+** Rust crate's `codegen` feature; Bazel), a state that called luaw_enable_codegen compiles
+** every chunk loaded afterwards to machine code right after loading it: luaw_load,
+** luaw_dostring, luaw_load_source, loadstring and modules loaded by require. Functions
+** CodeGen cannot compile, and chunks loaded before, stay interpreted; results are the
+** interpreter's. Without the call nothing changes and nothing costs.
+** ------------------------------------------------------------------------------------ */
+
+/* 1 when CodeGen is compiled in and this CPU supports it (x64 with SSE4.1, or arm64), else 0. */
+int32_t luaw_codegen_supported(void) LUAW_NOEXCEPT;
+/*
+** Turns native code generation on for S (idempotent). LUAW_ERRUNSUPPORTED when
+** luaw_codegen_supported() is 0 or CodeGen could not set up its executable memory; the
+** state is unchanged then and keeps interpreting.
+*/
+int32_t luaw_enable_codegen(luaw_State* S, luaw_Error* err) LUAW_NOEXCEPT;
+/* 1 when S compiles natively (luaw_enable_codegen succeeded), else 0. */
+int32_t luaw_codegen_enabled(luaw_State* S) LUAW_NOEXCEPT;
+/* 1 when the value at idx is a Luau function whose code was compiled natively, else 0. */
+int32_t luaw_is_native(luaw_State* S, int32_t idx) LUAW_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

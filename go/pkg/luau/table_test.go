@@ -347,3 +347,23 @@ func BenchmarkCallFloatLuauFromGo(b *testing.B) {
 		}
 	}
 }
+
+// Requirement: the sandbox's read-only tables stay read-only through a handle: RawSet is
+// refused (the raw write would bypass Luau's own check), Set is a runtime error.
+func TestTableHandleReadOnly(t *testing.T) {
+	s := newState(t, WithSandbox())
+	if err := s.Sandbox(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GlobalTable("math")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, m.RawSet("pi", 3), KindArgument)
+	if err := m.Set("pi", 3); err == nil {
+		t.Fatal("Set on a read-only table succeeded")
+	}
+	if v, _ := m.Get("pi"); v == 3.0 {
+		t.Fatal("math.pi changed")
+	}
+}
