@@ -203,6 +203,19 @@ TEST_F(Require, ACachedRequireIsTheModuleOfItsOwnRequirer)
     }
 }
 
+TEST_F(Require, RequireWorksInsideACoroutineAndAYieldingModuleIsACleanError)
+{
+    // Requirement: require works on any thread; a module that yields while loading is a
+    // clean error (a require cannot be suspended), never a crash.
+    install();
+    host.files["yields.luau"] = "coroutine.yield(1)\nreturn 2";
+    ASSERT_EQ(run("return coroutine.wrap(function() return require('./top') end)()"), LUAW_OK) << message();
+    luaw_Value top = value_at(1);
+    EXPECT_EQ(std::string(top.u.string.ptr, top.u.string.len), "top");
+    ASSERT_EQ(run("return coroutine.wrap(function() return require('./yields') end)()"), LUAW_ERRRUN);
+    EXPECT_NE(message().find("attempt to yield"), std::string::npos) << message();
+}
+
 TEST_F(Require, AliasesComeFromLuaurc)
 {
     // Requirement: @alias/path resolves through the nearest .luaurc's aliases.
