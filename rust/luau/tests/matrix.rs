@@ -664,6 +664,102 @@ fn result_outcome<T>(r: luau::Result<T>, ok: impl FnOnce(T) -> Outcome) -> Outco
     }
 }
 
+thread_local! {
+    /// The handles a case holds (`handle_call`, `handle_new`), by label: visible to every
+    /// state of the case (so a `fresh_state` block can use one on the wrong state), dropped
+    /// when the case ends.
+    static HANDLES: RefCell<HashMap<String, Value>> = RefCell::new(HashMap::new());
+}
+
+fn held(label: &str) -> Result<Value, String> {
+    HANDLES
+        .with(|h| h.borrow().get(label).cloned())
+        .ok_or_else(|| format!("no handle labelled {label:?}"))
+}
+
+fn hold(label: &str, v: Value) {
+    // The previous handle under this label is dropped here, without an explicit release.
+    let old = HANDLES.with(|h| h.borrow_mut().insert(label.to_owned(), v));
+    drop(old);
+}
+
+/// A key of a `handle_get` path: a string or a number.
+fn json_key(j: &Json) -> Result<Value, String> {
+    match j {
+        Json::String(s) => Ok(Value::from(s.as_str())),
+        Json::Number(n) => Ok(Value::Number(n.as_f64().ok_or("bad number")?)),
+        other => Err(format!("handle_get: unsupported key {other}")),
+    }
+}
+
+/// `handle_call`, `handle_new`, `handle_get` and `handle_invoke` steps.
+fn handle_step(state: &State, step: &Json) -> Result<Option<Outcome>, String> {
+    if let Some(name) = step.get("handle_call") {
+        let name = name.as_str().ok_or("handle_call: not a string")?;
+        let label = step.get("as").and_then(Json::as_str).unwrap_or(name);
+        let args = json_args(step)?;
+        return Ok(Some(match state.call(name, &args) {
+            Ok(mut values) if !values.is_empty() => {
+                let v = values.swap_remove(0);
+                match v {
+                    Value::Table(_) | Value::Function(_) => {
+                        hold(label, v);
+                        Outcome::Done
+                    }
+                    other => return Err(format!("handle_call: {name} returned {other:?}")),
+                }
+            }
+            Ok(_) => return Err(format!("handle_call: {name} returned nothing")),
+            Err(e) => Outcome::Failed(e),
+        }));
+    }
+    if let Some(label) = step.get("handle_new") {
+        let label = label.as_str().ok_or("handle_new: not a string")?;
+        let t = match state.create_table() {
+            Ok(t) => t,
+            Err(e) => return Ok(Some(Outcome::Failed(e))),
+        };
+        if let Some(fields) = step.get("fields").and_then(Json::as_object) {
+            for (k, v) in fields {
+                if let Err(e) = t.set(k.as_str(), json_to_value(v)?) {
+                    return Ok(Some(Outcome::Failed(e)));
+                }
+            }
+        }
+        hold(label, Value::Table(t));
+        return Ok(Some(Outcome::Done));
+    }
+    if let Some(label) = step.get("handle_get") {
+        let label = label.as_str().ok_or("handle_get: not a string")?;
+        let path = step
+            .get("path")
+            .and_then(Json::as_array)
+            .ok_or("handle_get: no path")?;
+        let mut cur = held(label)?;
+        for (i, key) in path.iter().enumerate() {
+            let Value::Table(t) = &cur else {
+                return Err(format!(
+                    "handle_get: {cur:?} at path element {i} is not a table"
+                ));
+            };
+            cur = match t.get(json_key(key)?) {
+                Ok(v) => v,
+                Err(e) => return Ok(Some(Outcome::Failed(e))),
+            };
+        }
+        return Ok(Some(Outcome::Values(vec![cur])));
+    }
+    if let Some(label) = step.get("handle_invoke") {
+        let label = label.as_str().ok_or("handle_invoke: not a string")?;
+        let Value::Function(f) = held(label)? else {
+            return Err(format!("handle_invoke: {label:?} is not a function"));
+        };
+        let args = json_args(step)?;
+        return Ok(Some(result_outcome(f.call(&args), Outcome::Values)));
+    }
+    Ok(None)
+}
+
 fn json_to_value(j: &Json) -> Result<Value, String> {
     Ok(match j {
         Json::Null => Value::Nil,
@@ -678,6 +774,8 @@ fn json_to_value(j: &Json) -> Result<Value, String> {
             } else if let Some(v) = o.get("vector").and_then(Json::as_array) {
                 let f = |i: usize| v.get(i).and_then(Json::as_f64).unwrap_or(0.0) as f32;
                 Value::Vector([f(0), f(1), f(2)])
+            } else if let Some(label) = o.get("handle").and_then(Json::as_str) {
+                held(label)?
             } else {
                 return Err(format!("unsupported argument form {j}"));
             }
@@ -719,6 +817,28 @@ fn value_matches(expected: &Json, got: &Value) -> bool {
                 matches!(got, Value::Vector(g) if g[..] == want[..])
             } else if let Some(t) = o.get("type").and_then(Json::as_str) {
                 got.type_of().name() == t
+            } else if let Some(want) = o.get("sequence").and_then(Json::as_array) {
+                // The table's sequence values, and no other key.
+                let Value::Table(t) = got else { return false };
+                match (t.sequence_values(), t.pairs()) {
+                    (Ok(seq), Ok(pairs)) => {
+                        pairs.len() == seq.len()
+                            && seq.len() == want.len()
+                            && want.iter().zip(&seq).all(|(e, g)| value_matches(e, g))
+                    }
+                    _ => false,
+                }
+            } else if let Some(keys) = o.get("shared_entries").and_then(Json::as_array) {
+                // The entries are tables, all one and the same.
+                let Value::Table(t) = got else { return false };
+                let entries: Option<Vec<Value>> = keys
+                    .iter()
+                    .map(|k| json_key(k).ok().and_then(|k| t.get(k).ok()))
+                    .collect();
+                match entries.as_deref() {
+                    Some([first @ Value::Table(_), rest @ ..]) => rest.iter().all(|v| v == first),
+                    _ => false,
+                }
             } else {
                 false
             }
@@ -992,6 +1112,9 @@ fn perform_shared<'s>(
         if step.get("gc").is_some() {
             return Ok(result_outcome(state.gc_collect(), |()| Outcome::Done));
         }
+        if let Some(outcome) = handle_step(state, step)? {
+            return Ok(outcome);
+        }
         if is_thread_step(step) {
             let threads = threads
                 .as_deref_mut()
@@ -1199,6 +1322,8 @@ fn run_case(case: &Case) -> Result<(), String> {
         (None, Some(bounds)) => run_memory_case(case, bounds, &tracker),
         (None, None) => run_on_fresh_state(case, &tracker),
     };
+    // The case's handles go with it (after their states: dropping them touches nothing).
+    HANDLES.with(|h| h.borrow_mut().clear());
     result?;
     let keys = tracker.lock().unwrap();
     let left: usize = keys.iter().map(|k| luau::registry_len_for(*k)).sum();
