@@ -32,6 +32,7 @@ const FLOOR_ADD: i32 = 1;
 const FLOOR_STRING16: i32 = 2;
 const FLOOR_ERROR: i32 = 3;
 const FLOOR_ECHO_DISTINCT: i32 = 4;
+const FLOOR_YIELD: i32 = 5;
 
 const PROJECT: &str = "project";
 const FLOOR: &str = "floor";
@@ -365,8 +366,8 @@ fn host_side(c: &mut Criterion) {
         let f = s.get_function("inc").expect("inc");
         let op = |i: u64| -> f64 {
             if imp == PROJECT {
-                let r = f.call(&[Value::Number(i as f64)]).expect("inc(i)");
-                r[0].as_f64().expect("a number")
+                // The fastest public path: typed arguments and results, nothing allocated.
+                f.call_typed::<_, f64>((i as f64,)).expect("inc(i)")
             } else {
                 f.__bench_floor_call(i as f64).expect("inc(i)")
             }
@@ -499,6 +500,19 @@ fn containment(c: &mut Criterion) {
     let arg = [Value::Number(1.0)];
     g.bench_function(PROJECT, |b| {
         b.iter(|| black_box(thread.resume(&arg).expect("resume")));
+    });
+    // The floor: the same loop calling a raw C function that yields (lua_yield), resumed
+    // straight through lua_resume.
+    let fs = new_state();
+    fs.__bench_register_floor(FLOOR_YIELD, "tick")
+        .expect("register the floor");
+    fs.do_string("function loop() local n = 0 while true do n = n + tick(n) end end")
+        .expect("load");
+    let floor_thread = fs
+        .create_thread(&fs.get_function("loop").expect("loop"))
+        .expect("thread");
+    g.bench_function(FLOOR, |b| {
+        b.iter(|| black_box(floor_thread.__bench_floor_resume(1.0).expect("resume")));
     });
     g.finish();
 }

@@ -52,6 +52,13 @@ pub(crate) trait AsRaw {
     fn as_raw(&self) -> RawValue<'_>;
 }
 
+impl AsRaw for RawValue<'_> {
+    #[inline]
+    fn as_raw(&self) -> RawValue<'_> {
+        *self
+    }
+}
+
 /// A value of the safe layer made from a [`RawValue`] (copying its strings).
 pub(crate) trait FromRaw: Sized {
     fn from_raw(v: RawValue<'_>) -> Self;
@@ -499,6 +506,34 @@ impl RawState {
         })
     }
 
+    /// `luaw_call_ref` with the results decoded in place: calls the function held by `r`
+    /// with `args`, hands `decode` the first `N` results (absent ones nil; strings borrowed
+    /// from the stack for the duration of `decode`) and pops them. No allocation for up to
+    /// [`SMALL`] arguments.
+    #[inline]
+    pub(crate) fn call_ref_decode<V: AsRaw, T, const N: usize>(
+        &self,
+        r: i32,
+        args: &[V],
+        decode: impl FnOnce(&[RawValue<'_>; N]) -> Result<T, RawError>,
+    ) -> Result<T, RawError> {
+        let base = self.gettop();
+        self.call_ref(r, args)?;
+        let n = (self.gettop() - base).clamp(0, N as i32);
+        let mut raw = [raw_nil(); N];
+        // SAFETY: live state; raw has room for n <= N values; the wrapper writes exactly n on
+        // success (it validates first/n against the stack).
+        let status = unsafe { luaw_read_values(self.s(), base + 1, n, raw.as_mut_ptr()) };
+        let decoded = check_status(status, "luaw_read_values").and_then(|()| {
+            // SAFETY: the values stay on the stack until the settop below, after decode.
+            let views: [RawValue<'_>; N] =
+                std::array::from_fn(|i| unsafe { borrowed_value(&raw[i]) });
+            decode(&views)
+        });
+        self.settop(base)?;
+        decoded
+    }
+
     /// `luaw_call_global`: the same for the global function `name`.
     pub(crate) fn call_global<V: AsRaw>(&self, name: &[u8], args: &[V]) -> Result<(), RawError> {
         with_raw_values(args, |raw| {
@@ -800,6 +835,15 @@ impl RawState {
         // SAFETY: live state; the wrapper rejects refs <= 0; result is a live local.
         let status = unsafe { luaw_floor_call_ref(self.s(), r, arg, &mut result) };
         check_status(status, "luaw_floor_call_ref").map(|()| result)
+    }
+
+    /// `luaw_floor_resume_ref`: resumes the thread held by registry ref `r` with one number
+    /// straight through `lua_resume`; returns the number it yielded.
+    pub(crate) fn bench_floor_resume_ref(&self, r: i32, arg: f64) -> Result<f64, RawError> {
+        let mut yielded = 0.0;
+        // SAFETY: live state; the wrapper rejects refs <= 0; yielded is a live local.
+        let status = unsafe { luaw_floor_resume_ref(self.s(), r, arg, &mut yielded) };
+        check_status(status, "luaw_floor_resume_ref").map(|()| yielded)
     }
 }
 

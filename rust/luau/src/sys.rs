@@ -356,6 +356,12 @@ extern "C" {
         arg: f64,
         result: *mut f64,
     ) -> i32;
+    pub(crate) fn luaw_floor_resume_ref(
+        s: *mut luaw_State,
+        r: i32,
+        arg: f64,
+        yielded: *mut f64,
+    ) -> i32;
 }
 
 // --- garbage collector and loading source (luau_wrapper.h "Garbage collector", "Loading

@@ -371,6 +371,16 @@ impl<'a> CallContext<'a> {
     }
 }
 
+#[doc(hidden)]
+impl Thread<'_> {
+    /// Benchmark support, NOT part of the API: resumes the thread with one number straight
+    /// through `lua_resume` in C (`luaw_floor_resume_ref`) and returns what it yielded.
+    pub fn __bench_floor_resume(&self, arg: f64) -> Result<f64> {
+        self.shared
+            .run(|raw| raw.bench_floor_resume_ref(self.reference, arg))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Continuations (yield_then)
 // ---------------------------------------------------------------------------------------------
