@@ -59,7 +59,8 @@
 //! `coroutine.resume` returns without values; resuming it again polls the future again).
 //! Dropping the driving future drops the pending host futures and the thread. `State` stays
 //! `!Send`, and so are these futures: with tokio, drive them on a current-thread runtime or in
-//! a `LocalSet` (`spawn_local`).
+//! a `LocalSet` (`spawn_local`); `tokio::time::timeout` cancels a call by dropping it
+//! (tests/async_tokio.rs runs all three).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
