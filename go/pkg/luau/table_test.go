@@ -202,9 +202,11 @@ func TestDroppedHandlesLeaveHeapFlat(t *testing.T) {
 	after := round()
 	t.Logf("Luau heap: %d KiB before, %d KiB after %d and %d KiB after %d discarded (function, table) results (peak %d KiB)",
 		before>>10, mid>>10, n, after>>10, 2*n, peak>>10)
-	// The first round may leave the registry's own array grown (capacity, not values);
-	// the second must not grow the heap at all.
-	if mid > before+2<<20 || after > mid+64<<10 {
+	// What stays is the registry's own array, grown to the most references alive at once
+	// (Go releases dropped handles only after its GC ran): capacity, not values, bounded
+	// whatever the count (1-3 MiB here, depending on how often Go's GC ran). A leak grows
+	// it by about 14 MiB per round.
+	if mid > before+6<<20 || after > mid+4<<20 {
 		t.Fatalf("heap grew: %d, %d, %d bytes", before, mid, after)
 	}
 }
