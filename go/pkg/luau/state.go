@@ -219,6 +219,7 @@ func (st *state) errorFrom(status int32) *Error {
 		}
 	}
 	if status == capi.ErrInterrupt {
+		e.Traceback = nestedTraceback(e.cause, e.Traceback)
 		e.interrupt = InterruptCause(ce.Token)
 	}
 	if e.Message == "" {

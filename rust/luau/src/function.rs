@@ -809,6 +809,7 @@ fn host_error(ctx: &mut CallContext<'_>, err: Error) -> i32 {
     // message and, if it escapes, returned as `Error::Host` whose source is the
     // original (an escaped host error passing through keeps its own original).
     let message = err.message().to_owned();
+    let nested_traceback = crate::error::nested_traceback(&err).to_owned();
     let source: Arc<dyn std::error::Error + Send + Sync> = match err {
         Error::Host {
             source: Some(source),
@@ -816,7 +817,7 @@ fn host_error(ctx: &mut CallContext<'_>, err: Error) -> i32 {
         } => source,
         other => Arc::new(other),
     };
-    let token = ctx.shared.remember_host_error(source);
+    let token = ctx.shared.remember_host_error(source, nested_traceback);
     ctx.frame.set_error(message.as_bytes(), token);
     ffi::LUAW_CB_ERROR
 }

@@ -191,6 +191,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod async_fn;
+mod call;
 mod compile;
 pub mod containment;
 mod error;
@@ -212,6 +213,7 @@ pub mod userdata;
 mod value;
 
 pub use async_fn::AsyncCall;
+pub use call::{FromResult, FromResults, IntoArg, IntoArgs};
 pub use compile::{compile, Bytecode, CompileOptions};
 pub use containment::InterruptHandle;
 pub use error::{BoxError, Error, ErrorKind, InterruptCause, Result};
