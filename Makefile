@@ -22,7 +22,7 @@ export PKG_CONFIG_PATH := $(ROOT)/$(NATIVE)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(
 ## pkg-config file target/native/pkgconfig/luau-embed.pc; Go links it.
 native: $(NATIVE)/libluau_embed.a $(NATIVE)/pkgconfig/luau-embed.pc
 $(NATIVE)/libluau_embed.a: $(wildcard luau/c/*.h luau/c/src/*.cpp luau/c/src/*.h) luau/CMakeLists.txt Cargo.lock
-	cmake -S luau -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
+	cmake -S luau -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUAW_CODEGEN=ON -DLUAU_SRC_DIR="$(LUAU_SRC)" >/dev/null
 	ninja -C $(NATIVE) luau_embed
 $(NATIVE)/pkgconfig/luau-embed.pc: $(NATIVE)/libluau_embed.a luau/luau-embed.pc.in
 	cmake -S luau -B $(NATIVE) >/dev/null

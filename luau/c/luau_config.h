@@ -31,9 +31,11 @@
 #ifdef __cplusplus
 #define LUA_API extern "C"
 #define LUACODE_API extern "C"
+#define LUACODEGEN_API extern "C"
 #else
 #define LUA_API extern
 #define LUACODE_API extern
+#define LUACODEGEN_API extern
 #endif
 
 #endif /* LUAU_CONFIG_H */

@@ -51,8 +51,9 @@ typedef enum luaw_Status {
     LUAW_ERRARG = 18,     /* the wrapper rejected an argument: bad index, wrong type, NULL */
     LUAW_ERRBUSY = 19,    /* not allowed now, e.g. luaw_close from inside a host function */
     LUAW_ERRABI = 20,     /* the binding and the library disagree on the ABI */
-    LUAW_ERRINTERRUPT = 21 /* a stop request ended the run (sticky like a panic): see
+    LUAW_ERRINTERRUPT = 21, /* a stop request ended the run (sticky like a panic): see
                               luaw_Error.host_token for the cause (LUAW_STOP_*) */
+    LUAW_ERRUNSUPPORTED = 22 /* not available in this build or on this machine (codegen) */
 } luaw_Status;
 
 /* Value types, as seen through the wrapper. Values equal Luau's lua_Type. */
@@ -585,6 +586,30 @@ int32_t luaw_set_require(luaw_State* S, uint64_t resolver_id, luaw_Error* err) L
 ** is asked. Installs require (without a resolver) if it is not installed yet.
 */
 int32_t luaw_register_module(luaw_State* S, const char* name, size_t name_len, luaw_Error* err) LUAW_NOEXCEPT;
+
+/* ------------------------------------------------------------------------------------
+** Native code generation (Luau CodeGen), opt-in per state
+**
+** In a library built with CodeGen (CMake -DLUAW_CODEGEN=ON, as `make native` builds it; the
+** Rust crate's `codegen` feature; Bazel), a state that called luaw_enable_codegen compiles
+** every chunk loaded afterwards to machine code right after loading it: luaw_load,
+** luaw_dostring, luaw_load_source, loadstring and modules loaded by require. Functions
+** CodeGen cannot compile, and chunks loaded before, stay interpreted; results are the
+** interpreter's. Without the call nothing changes and nothing costs.
+** ------------------------------------------------------------------------------------ */
+
+/* 1 when CodeGen is compiled in and this CPU supports it (x64 with SSE4.1, or arm64), else 0. */
+int32_t luaw_codegen_supported(void) LUAW_NOEXCEPT;
+/*
+** Turns native code generation on for S (idempotent). LUAW_ERRUNSUPPORTED when
+** luaw_codegen_supported() is 0 or CodeGen could not set up its executable memory; the
+** state is unchanged then and keeps interpreting.
+*/
+int32_t luaw_enable_codegen(luaw_State* S, luaw_Error* err) LUAW_NOEXCEPT;
+/* 1 when S compiles natively (luaw_enable_codegen succeeded), else 0. */
+int32_t luaw_codegen_enabled(luaw_State* S) LUAW_NOEXCEPT;
+/* 1 when the value at idx is a Luau function whose code was compiled natively, else 0. */
+int32_t luaw_is_native(luaw_State* S, int32_t idx) LUAW_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -190,6 +190,8 @@ int wrapper_loadstring(lua_State* L)
     // luau_load raises nothing: compile errors come back as a message.
     const int rc = luau_load(L, chunkname, bytecode, size, 0);
     std::free(bytecode);
+    if (rc == 0)
+        codegen_compile(L);
     if (rc != 0)
     {
         lua_pushnil(L);

@@ -152,6 +152,10 @@ int protect(lua_State* L, F&& f)
 // Absolute index for a valid stack index (1..top or -top..-1), else 0.
 int valid_index(lua_State* L, int32_t idx);
 
+// Compiles the Luau function on top of L natively when the state enabled codegen (codegen.cpp);
+// otherwise, and for what CodeGen cannot compile, does nothing. Raises nothing.
+void codegen_compile(lua_State* L);
+
 // Fills err with a status and message (copied into the state's buffers).
 int32_t set_error(luaw_State* S, luaw_Error* err, int32_t status, const char* msg, size_t len,
                   const char* traceback = "", size_t traceback_len = 0);

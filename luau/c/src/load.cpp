@@ -91,6 +91,8 @@ extern "C" int32_t luaw_load_source(luaw_State* S, const char* src, size_t src_l
         lua_xmove(L, T, 1);
         lua_replace(T, LUA_GLOBALSINDEX);
         load_rc = luau_load(T, name.c_str(), bytecode, size, 0);
+        if (load_rc == 0)
+            codegen_compile(T);
         lua_xmove(T, L, 1); // env, T, function or message
         lua_replace(L, -3);
         lua_pop(L, 1);

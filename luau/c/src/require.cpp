@@ -479,6 +479,8 @@ int load(lua_State* L, void* ctx, const char* path, const char* chunkname, const
     }
     const int rc = luau_load(target, chunkname, bytecode, size, 0); // raises nothing
     std::free(bytecode);
+    if (rc == 0)
+        codegen_compile(target);
     if (target != L)
     {
         lua_xmove(target, L, 1);

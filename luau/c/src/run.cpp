@@ -297,6 +297,8 @@ int32_t luaw::load_chunk_on(luaw_State* S, lua_State* L, const char* chunkname, 
     }
     // luau_load is protected; it fails with a message for compile errors and bad bytecode.
     int rc = luau_load(target, name.c_str(), bytecode, bytecode_len, 0);
+    if (rc == 0)
+        codegen_compile(target);
     if (own_globals)
     {
         lua_xmove(target, L, 1); // the chunk or the error message
