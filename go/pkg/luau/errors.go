@@ -1,8 +1,10 @@
 package luau
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/luau-embed/luau-embed/go/pkg/luau/internal/capi"
 )
@@ -137,4 +139,32 @@ func errClosed() *Error { return &Error{Kind: KindClosed, Message: "luau: state 
 
 func errConcurrent() *Error {
 	return &Error{Kind: KindConcurrentUse, Message: "luau: state is in use by another goroutine"}
+}
+
+const tracebackHeader = "stack traceback:"
+
+// nestedTraceback gives the traceback of a host error that escaped a script: when the host
+// function's error is (or wraps) an *Error of a nested call into Luau, the whole call stack,
+// innermost frame first: the nested error's frames, then the outer frames (from the host
+// function's own frame outwards) unless the nested traceback already ends with them (a
+// nested call on the same thread does; a nested chunk runs on a thread of its own). Every
+// frame appears once and there is one "stack traceback:" header. Otherwise outer unchanged.
+func nestedTraceback(cause error, outer string) string {
+	var inner *Error
+	if cause == nil || !errors.As(cause, &inner) || inner.Traceback == "" {
+		return outer
+	}
+	return joinTracebacks(inner.Traceback, outer)
+}
+
+// joinTracebacks joins a nested error's traceback and the outer one (see nestedTraceback).
+func joinTracebacks(inner, outer string) string {
+	frames, ok := strings.CutPrefix(outer, tracebackHeader)
+	if !ok && outer != "" {
+		frames = "\n" + outer
+	}
+	if frames == "" || strings.HasSuffix(inner, frames) {
+		return inner
+	}
+	return inner + frames
 }

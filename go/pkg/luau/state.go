@@ -217,9 +217,9 @@ func (st *state) errorFrom(status int32) *Error {
 			// prefix (coroutine.wrap).
 			e.Message = e.cause.Error()
 		}
+		e.Traceback = nestedTraceback(e.cause, e.Traceback)
 	}
 	if status == capi.ErrInterrupt {
-		e.Traceback = nestedTraceback(e.cause, e.Traceback)
 		e.interrupt = InterruptCause(ce.Token)
 	}
 	if e.Message == "" {

@@ -25,8 +25,8 @@ import (
 //	                    table too); with tables as handles (Function.CallHandles,
 //	                    Table.Get...) a *Table instead
 //	                    (a table reached twice is one Go value; a cycle is KindConversion)
-//	function            *Function (a reference; Release it when done)
-//	thread              *Thread (a reference; Close it when done)
+//	function            *Function (a reference: Release, or released once unreachable)
+//	thread              *Thread (a reference: Close, or released once unreachable)
 //	userdata, thread,
 //	buffer, light ud.   Opaque (the type only)
 //

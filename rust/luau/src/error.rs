@@ -283,6 +283,47 @@ impl Error {
     }
 }
 
+const TRACEBACK_HEADER: &str = "stack traceback:";
+
+/// The traceback of the nested call's error a host function's error came from: the error's
+/// own traceback (an error of a nested call returned as it is), else that of the first
+/// [`Error`] in its `source()` chain with one (a host error wrapping it); `""` when none.
+pub(crate) fn nested_traceback(err: &Error) -> &str {
+    if !err.traceback().is_empty() {
+        return err.traceback();
+    }
+    let mut next = err.source();
+    while let Some(e) = next {
+        if let Some(luau) = e.downcast_ref::<Error>() {
+            if !luau.traceback().is_empty() {
+                return luau.traceback();
+            }
+        }
+        next = e.source();
+    }
+    ""
+}
+
+/// The whole Luau call stack of a host error that came from a nested call's error, innermost
+/// frame first: the nested error's frames (`inner`), then the outer frames (from the host
+/// function's own frame outwards) unless `inner` already ends with them (a nested call on the
+/// same thread does; a nested chunk runs on a thread of its own). Every frame appears once,
+/// under one `stack traceback:` header. `outer` alone when there is no nested traceback.
+pub(crate) fn join_tracebacks(inner: &str, outer: &str) -> String {
+    if inner.is_empty() {
+        return outer.to_owned();
+    }
+    let frames = match outer.strip_prefix(TRACEBACK_HEADER) {
+        Some(frames) => frames.to_owned(),
+        None if outer.is_empty() => String::new(),
+        None => format!("\n{outer}"),
+    };
+    if frames.is_empty() || inner.ends_with(&frames) {
+        return inner.to_owned();
+    }
+    format!("{inner}{frames}")
+}
+
 impl fmt::Display for Error {
     /// The message. The alternate form (`{:#}`) appends the traceback.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

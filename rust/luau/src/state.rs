@@ -97,7 +97,9 @@ pub(crate) struct Shared {
     /// name -> function id of this state's registered functions.
     names: RefCell<registry::NameMap<u64>>,
     /// Host errors raised during the current outermost call, by token.
-    host_errors: RefCell<VecDeque<(u64, Arc<dyn StdError + Send + Sync>)>>,
+    /// Host errors of the running outermost call: token, the original error, and the
+    /// traceback of the nested call's error it came from ("" when none).
+    host_errors: RefCell<VecDeque<(u64, Arc<dyn StdError + Send + Sync>, String)>>,
     next_token: Cell<u64>,
     /// The first panic of the current outermost call, resumed when it returns.
     panic: RefCell<Option<Box<dyn Any + Send>>>,
@@ -666,8 +668,13 @@ impl Shared {
                 self.host_errors
                     .borrow()
                     .iter()
-                    .find(|(token, _)| *token == raw.host_token)
-                    .map(|(_, err)| Arc::clone(err))
+                    .find(|(token, _, _)| *token == raw.host_token)
+                    .map(|(_, err, nested)| {
+                        (
+                            Arc::clone(err),
+                            crate::error::join_tracebacks(nested, &raw.traceback),
+                        )
+                    })
             })
             .flatten();
         // The message is the host error's own text: what the script saw may carry more (a
@@ -683,15 +690,20 @@ impl Shared {
         }
     }
 
-    /// Remembers a host error for the rest of the outermost call; returns its token.
-    pub(crate) fn remember_host_error(&self, err: Arc<dyn StdError + Send + Sync>) -> u64 {
+    /// Remembers a host error for the rest of the outermost call, with the traceback of the
+    /// nested call's error it came from (`""` when none); returns its token.
+    pub(crate) fn remember_host_error(
+        &self,
+        err: Arc<dyn StdError + Send + Sync>,
+        nested_traceback: String,
+    ) -> u64 {
         let token = self.next_token.get();
         self.next_token.set(token.wrapping_add(1).max(1));
         let mut errors = self.host_errors.borrow_mut();
         if errors.len() >= MAX_PENDING_HOST_ERRORS {
             errors.pop_front();
         }
-        errors.push_back((token, err));
+        errors.push_back((token, err, nested_traceback));
         token
     }
 
