@@ -663,7 +663,7 @@ impl Shared {
         if raw.status != ffi::LUAW_ERRHOST {
             return Error::from_raw(raw);
         }
-        let source = (raw.host_token != 0)
+        let (source, traceback) = match (raw.host_token != 0)
             .then(|| {
                 self.host_errors
                     .borrow()
@@ -676,7 +676,11 @@ impl Shared {
                         )
                     })
             })
-            .flatten();
+            .flatten()
+        {
+            Some((err, traceback)) => (Some(err), traceback),
+            None => (None, raw.traceback),
+        };
         // The message is the host error's own text: what the script saw may carry more (a
         // coroutine.wrap in between prefixes its position, as Luau's auxwrap does).
         let message = match &source {
@@ -685,7 +689,7 @@ impl Shared {
         };
         Error::Host {
             message,
-            traceback: raw.traceback,
+            traceback,
             source,
         }
     }
