@@ -62,6 +62,7 @@ type options struct {
 	noLibs      bool
 	ctl         controlOptions // containment.go
 	resolver    Resolver       // require.go
+	codegen     bool           // codegen.go
 }
 
 // WithMemoryLimit limits the Luau heap of the state to n bytes (0: no limit). Going over
@@ -90,6 +91,7 @@ func New(opts ...Option) (*State, error) {
 	}
 	st := &state{id: id, c: c, funcs: make(map[string]uint64)}
 	st.initControl(&o)
+	st.initCodegen(&o)
 	if e := st.initRequire(&o); e != nil {
 		_ = st.close()
 		return nil, e
