@@ -6,7 +6,7 @@ use crate::state::Function;
 use crate::value::{f64_to_i64, ValueRef};
 
 /// How many results a typed call decodes at most.
-const MAX_RESULTS: usize = 8;
+const MAX_RESULTS: usize = 4;
 
 /// One scalar argument of a typed call.
 pub trait IntoArg {
@@ -148,6 +148,8 @@ impl<T: FromResult> FromResult for Option<T> {
 /// The results of a typed call: `()` (any results ignored), one [`FromResult`], or a tuple
 /// of up to 4. A missing result is nil.
 pub trait FromResults: Sized {
+    /// How many results the call asks for (at most 4).
+    const COUNT: usize;
     /// Converts the first results (nil past the end).
     fn from_results(values: &[ValueRef<'_>]) -> Result<Self>;
 }
@@ -160,6 +162,7 @@ fn result_error(i: usize, detail: String) -> Error {
 }
 
 impl FromResults for () {
+    const COUNT: usize = 0;
     #[inline]
     fn from_results(_: &[ValueRef<'_>]) -> Result<Self> {
         Ok(())
@@ -167,6 +170,7 @@ impl FromResults for () {
 }
 
 impl<T: FromResult> FromResults for T {
+    const COUNT: usize = 1;
     #[inline]
     fn from_results(values: &[ValueRef<'_>]) -> Result<Self> {
         T::from_result(&values[0]).map_err(|d| result_error(0, d))
@@ -174,8 +178,9 @@ impl<T: FromResult> FromResults for T {
 }
 
 macro_rules! from_results_tuple {
-    ($($name:ident $idx:tt),+) => {
+    ($n:literal; $($name:ident $idx:tt),+) => {
         impl<$($name: FromResult),+> FromResults for ($($name,)+) {
+            const COUNT: usize = $n;
             #[inline]
             fn from_results(values: &[ValueRef<'_>]) -> Result<Self> {
                 Ok(($($name::from_result(&values[$idx]).map_err(|d| result_error($idx, d))?,)+))
@@ -183,9 +188,9 @@ macro_rules! from_results_tuple {
         }
     };
 }
-from_results_tuple!(A 0, B 1);
-from_results_tuple!(A 0, B 1, C 2);
-from_results_tuple!(A 0, B 1, C 2, D 3);
+from_results_tuple!(2; A 0, B 1);
+from_results_tuple!(3; A 0, B 1, C 2);
+from_results_tuple!(4; A 0, B 1, C 2, D 3);
 
 impl Function {
     /// Calls the function with typed scalar arguments and decodes its results as `R`: the
@@ -211,8 +216,12 @@ impl Function {
         shared
             .run(|raw| {
                 args.with_args(|args| {
-                    raw.call_ref_decode::<_, _, MAX_RESULTS>(reference, args, |results| {
-                        Ok(R::from_results(&results.map(ValueRef::from)))
+                    raw.call_ref_decode::<_, _, MAX_RESULTS>(reference, args, R::COUNT, |results| {
+                        let mut values = [ValueRef::Nil; MAX_RESULTS];
+                        for (v, r) in values.iter_mut().zip(&results[..R::COUNT]) {
+                            *v = ValueRef::from(*r);
+                        }
+                        Ok(R::from_results(&values))
                     })
                 })
             })

@@ -507,27 +507,49 @@ impl RawState {
     }
 
     /// `luaw_call_ref` with the results decoded in place: calls the function held by `r`
-    /// with `args`, hands `decode` the first `N` results (absent ones nil; strings borrowed
-    /// from the stack for the duration of `decode`) and pops them. No allocation for up to
-    /// [`SMALL`] arguments.
+    /// with `args` for exactly `count` (<= `N`) results (Luau pads with nil and drops the
+    /// rest), hands `decode` those (strings borrowed from the stack for the duration of
+    /// `decode`; entries past `count` nil) and pops them. No allocation for up to [`SMALL`]
+    /// arguments.
     #[inline]
     pub(crate) fn call_ref_decode<V: AsRaw, T, const N: usize>(
         &self,
         r: i32,
         args: &[V],
+        count: usize,
         decode: impl FnOnce(&[RawValue<'_>; N]) -> Result<T, RawError>,
     ) -> Result<T, RawError> {
+        let count = count.min(N);
         let base = self.gettop();
-        self.call_ref(r, args)?;
-        let n = (self.gettop() - base).clamp(0, N as i32);
+        with_raw_values(args, |raw| {
+            let n = count_i32(raw.len())?;
+            let mut err = empty_error();
+            let mut nres = 0;
+            // SAFETY: as in call_ref; count <= N is a small non-negative number.
+            let status = unsafe {
+                luaw_call_ref(
+                    self.s(),
+                    r,
+                    raw.as_ptr(),
+                    n,
+                    count as i32,
+                    &mut nres,
+                    &mut err,
+                )
+            };
+            check(status, &err)
+        })?;
         let mut raw = [raw_nil(); N];
-        // SAFETY: live state; raw has room for n <= N values; the wrapper writes exactly n on
-        // success (it validates first/n against the stack).
-        let status = unsafe { luaw_read_values(self.s(), base + 1, n, raw.as_mut_ptr()) };
+        // SAFETY: live state; raw has room for count <= N values; the wrapper writes exactly
+        // count on success (it validates first/n against the stack).
+        let status =
+            unsafe { luaw_read_values(self.s(), base + 1, count as i32, raw.as_mut_ptr()) };
         let decoded = check_status(status, "luaw_read_values").and_then(|()| {
-            // SAFETY: the values stay on the stack until the settop below, after decode.
-            let views: [RawValue<'_>; N] =
-                std::array::from_fn(|i| unsafe { borrowed_value(&raw[i]) });
+            let mut views = [RawValue::Nil; N];
+            for (view, v) in views.iter_mut().zip(&raw[..count]) {
+                // SAFETY: the values stay on the stack until the settop below, after decode.
+                *view = unsafe { borrowed_value(v) };
+            }
             decode(&views)
         });
         self.settop(base)?;

@@ -625,7 +625,11 @@ impl Shared {
         }
     }
 
+    #[inline]
     fn release_pending_refs(&self) {
+        if self.pending_unrefs.try_borrow().map_or(true, |q| q.is_empty()) {
+            return;
+        }
         let refs = std::mem::take(&mut *self.pending_unrefs.borrow_mut());
         for r in refs {
             self.raw.unref(r);
