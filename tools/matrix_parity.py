@@ -17,7 +17,7 @@ import sys
 
 LANGUAGES = ("go", "rust")
 CATEGORIES = {"functional", "memory", "concurrency", "edge"}
-KINDS = {"runtime", "syntax", "memory", "error_handler", "host", "panic", "argument", "busy", "abi",
+KINDS = {"runtime", "syntax", "memory", "host", "panic", "argument", "busy", "abi",
          "closed", "concurrent_use", "conversion", "interrupted"}
 ACTIONS = {"run", "call", "register", "unregister", "close", "gc", "steps", "fresh_state", "expect_registry",
            "printed", "thread", "resume", "status", "handle_call", "handle_new", "handle_get", "handle_invoke"}
@@ -84,6 +84,9 @@ def check_expect(expect, where):
             raise ParityError(f"{where}: error.contains must be a list of strings")
         if body.get("host_identity") and body["kind"] != "host":
             raise ParityError(f"{where}: host_identity needs kind host")
+        tb = body.get("traceback_once", [])
+        if not isinstance(tb, list) or not all(isinstance(c, str) and c for c in tb):
+            raise ParityError(f"{where}: error.traceback_once must be a list of non-empty strings")
     else:
         raise ParityError(f"{where}: unknown expectation {key!r}")
 

@@ -18,7 +18,6 @@ const (
 	KindRuntime       Kind = iota + 1 // LUAW_ERRRUN: a runtime error in a script
 	KindSyntax                        // LUAW_ERRSYNTAX: a compile error (message has the line)
 	KindMemory                        // LUAW_ERRMEM: out of memory or over the memory limit
-	KindErrorHandler                  // LUAW_ERRERR: error while handling an error
 	KindHost                          // LUAW_ERRHOST: a host function's error escaped the script
 	KindPanic                         // LUAW_ERRPANIC: a host function panicked
 	KindArgument                      // LUAW_ERRARG: a bad argument to the binding or the wrapper
@@ -35,7 +34,6 @@ var kindNames = [...]string{
 	KindRuntime:       "runtime",
 	KindSyntax:        "syntax",
 	KindMemory:        "memory",
-	KindErrorHandler:  "error_handler",
 	KindHost:          "host",
 	KindPanic:         "panic",
 	KindArgument:      "argument",
@@ -56,7 +54,8 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// kindOf maps a C status code to its Kind.
+// kindOf maps a C status code to its Kind. LUAW_ERRERR (an error in the message handler,
+// which the wrapper's handler never raises) is a runtime error.
 func kindOf(status int32) Kind {
 	switch status {
 	case capi.ErrRun:
@@ -65,8 +64,6 @@ func kindOf(status int32) Kind {
 		return KindSyntax
 	case capi.ErrMem:
 		return KindMemory
-	case capi.ErrErr:
-		return KindErrorHandler
 	case capi.ErrHost:
 		return KindHost
 	case capi.ErrPanic:

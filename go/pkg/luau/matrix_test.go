@@ -120,6 +120,8 @@ type mxErrorMatch struct {
 	Kind         string   `json:"kind"`
 	Contains     []string `json:"contains"`
 	HostIdentity bool     `json:"host_identity"`
+	// TracebackOnce: fragments the traceback holds exactly once each, in order.
+	TracebackOnce []string `json:"traceback_once"`
 }
 
 type mxBounds struct {
@@ -1015,6 +1017,26 @@ func (env *mxEnv) check(out mxOutcome, exp *mxExpect) error {
 		for _, frag := range want.Contains {
 			if !strings.Contains(msg, frag) {
 				return fmt.Errorf("error message %q lacks %q", msg, frag)
+			}
+		}
+		if len(want.TracebackOnce) > 0 {
+			var le *Error
+			if !errors.As(out.err, &le) {
+				return fmt.Errorf("want a traceback, got %s", describe(out))
+			}
+			if strings.Contains(le.Message, "stack traceback:") {
+				return fmt.Errorf("error message %q holds traceback text", le.Message)
+			}
+			at := 0
+			for _, frag := range want.TracebackOnce {
+				if n := strings.Count(le.Traceback, frag); n != 1 {
+					return fmt.Errorf("traceback holds %q %d times, want once:\n%s", frag, n, le.Traceback)
+				}
+				i := strings.Index(le.Traceback, frag)
+				if i < at {
+					return fmt.Errorf("traceback holds %q out of order:\n%s", frag, le.Traceback)
+				}
+				at = i
 			}
 		}
 		if want.HostIdentity {

@@ -132,3 +132,44 @@ func TestPlainHostErrorTracebackUnchanged(t *testing.T) {
 		t.Errorf("traceback = %q, want %q", e.Traceback, want)
 	}
 }
+
+// Requirement: host <-> Luau recursion past the C stack reaches the outermost caller as one
+// documented kind whatever the nesting: KindHost (each host function returned its nested
+// call's error) with the message "C stack overflow", and the innermost cause is the runtime
+// error Luau raised. (A script that catches it and raises its text again raises its own,
+// runtime, error.)
+func TestCStackOverflowKindIsHostAtAnyNesting(t *testing.T) {
+	for _, script := range []string{
+		"function r() return call_back('r') end\nr()",
+		"function r() return call_fn(r) end\nr()",
+		"function a() return call_back('b') end\nfunction b() local x = call_fn(a) return x end\na()",
+	} {
+		s := newState(t)
+		must(t, s.RegisterFunc("call_back", func(c *CallContext) error {
+			name, err := c.String(1)
+			if err != nil {
+				return err
+			}
+			_, err = c.Call(name)
+			return err
+		}))
+		must(t, s.RegisterFunc("call_fn", func(c *CallContext) error {
+			_, err := c.CallArg(1)
+			return err
+		}))
+		_, err := s.DoString(script)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != KindHost || !strings.Contains(e.Message, "C stack overflow") {
+			t.Fatalf("%s: err = %v (%T), want KindHost 'C stack overflow'", script, err, err)
+		}
+		innermost := e
+		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
+			if x, ok := u.(*Error); ok {
+				innermost = x
+			}
+		}
+		if innermost.Kind != KindRuntime || !strings.Contains(innermost.Message, "C stack overflow") {
+			t.Errorf("%s: innermost cause %v %q, want runtime 'C stack overflow'", script, innermost.Kind, innermost.Message)
+		}
+	}
+}

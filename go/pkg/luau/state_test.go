@@ -180,8 +180,12 @@ func TestCallGlobal(t *testing.T) {
 func TestKindsMapOneToOne(t *testing.T) {
 	statuses := map[int32]Kind{
 		capi.ErrRun: KindRuntime, capi.ErrSyntax: KindSyntax, capi.ErrMem: KindMemory,
-		capi.ErrErr: KindErrorHandler, capi.ErrHost: KindHost, capi.ErrPanic: KindPanic,
+		capi.ErrHost: KindHost, capi.ErrPanic: KindPanic,
 		capi.ErrArg: KindArgument, capi.ErrBusy: KindBusy, capi.ErrABI: KindABI,
+	}
+	// No error_handler kind: the wrapper's message handler never raises.
+	if got := kindOf(capi.ErrErr); got != KindRuntime {
+		t.Errorf("kindOf(ErrErr) = %v, want runtime", got)
 	}
 	seen := map[Kind]int32{}
 	for status, kind := range statuses {
@@ -200,7 +204,7 @@ func TestKindsMapOneToOne(t *testing.T) {
 		}
 		names[k.String()] = true
 	}
-	want := "runtime syntax memory error_handler host panic argument busy abi closed concurrent_use conversion"
+	want := "runtime syntax memory host panic argument busy abi closed concurrent_use conversion"
 	var got []string
 	for k := KindRuntime; k <= KindConversion; k++ {
 		got = append(got, k.String())

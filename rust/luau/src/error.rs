@@ -22,8 +22,6 @@ pub enum ErrorKind {
     Syntax,
     /// `LUAW_ERRMEM`: out of memory, or over the state's memory limit.
     Memory,
-    /// `LUAW_ERRERR`: an error while handling an error.
-    ErrorHandler,
     /// `LUAW_ERRHOST`: a host function's error escaped the script; [`Error::source`] is the
     /// host's original error.
     Host,
@@ -51,7 +49,8 @@ impl ErrorKind {
             ffi::LUAW_ERRRUN => ErrorKind::Runtime,
             ffi::LUAW_ERRSYNTAX => ErrorKind::Syntax,
             ffi::LUAW_ERRMEM => ErrorKind::Memory,
-            ffi::LUAW_ERRERR => ErrorKind::ErrorHandler,
+            // An error in the message handler (the wrapper's handler never raises one).
+            ffi::LUAW_ERRERR => ErrorKind::Runtime,
             ffi::LUAW_ERRHOST => ErrorKind::Host,
             ffi::LUAW_ERRPANIC => ErrorKind::Panic,
             ffi::LUAW_ERRARG => ErrorKind::Argument,
@@ -70,7 +69,6 @@ impl ErrorKind {
             ErrorKind::Runtime => "runtime",
             ErrorKind::Syntax => "syntax",
             ErrorKind::Memory => "memory",
-            ErrorKind::ErrorHandler => "error_handler",
             ErrorKind::Host => "host",
             ErrorKind::Panic => "panic",
             ErrorKind::Argument => "argument",
@@ -356,7 +354,6 @@ mod tests {
             (ffi::LUAW_ERRRUN, ErrorKind::Runtime, "runtime"),
             (ffi::LUAW_ERRSYNTAX, ErrorKind::Syntax, "syntax"),
             (ffi::LUAW_ERRMEM, ErrorKind::Memory, "memory"),
-            (ffi::LUAW_ERRERR, ErrorKind::ErrorHandler, "error_handler"),
             (ffi::LUAW_ERRHOST, ErrorKind::Host, "host"),
             (ffi::LUAW_ERRPANIC, ErrorKind::Panic, "panic"),
             (ffi::LUAW_ERRARG, ErrorKind::Argument, "argument"),
@@ -368,6 +365,8 @@ mod tests {
                 "interrupted",
             ),
         ];
+        // No error_handler kind: the wrapper's message handler never raises.
+        assert_eq!(ErrorKind::from_status(ffi::LUAW_ERRERR), ErrorKind::Runtime);
         let mut seen = std::collections::HashSet::new();
         for (status, kind, name) in table {
             assert_eq!(ErrorKind::from_status(status), kind, "status {status}");

@@ -889,6 +889,29 @@ fn check(expect: Option<&Json>, outcome: &Outcome) -> Result<(), String> {
         if let Some(missing) = fragments.iter().find(|f| !text.contains(f.as_str())) {
             return fail(&format!("an error containing {missing:?}"));
         }
+        let once = strings(err.get("traceback_once"));
+        if !once.is_empty() {
+            let Outcome::Failed(e) = outcome else {
+                return fail("an error with a traceback");
+            };
+            if e.message().contains("stack traceback:") {
+                return fail("a message without traceback text");
+            }
+            let tb = e.traceback();
+            let mut at = 0;
+            for frag in &once {
+                if tb.matches(frag.as_str()).count() != 1 {
+                    return fail(&format!("a traceback holding {frag:?} once, got:\n{tb}"));
+                }
+                let i = tb.find(frag.as_str()).unwrap_or(0);
+                if i < at {
+                    return fail(&format!(
+                        "a traceback holding {frag:?} in order, got:\n{tb}"
+                    ));
+                }
+                at = i;
+            }
+        }
         if err.get("host_identity").and_then(Json::as_bool) == Some(true) {
             let Outcome::Failed(e) = outcome else {
                 return fail("a host error");

@@ -179,3 +179,39 @@ fn plain_host_error_traceback_unchanged() {
         "stack traceback:\n\t[C] function fail\n\touter:2 function outer"
     );
 }
+
+#[test]
+fn c_stack_overflow_kind_is_host_at_any_nesting() {
+    // Requirement: host <-> Luau recursion past the C stack reaches the outermost caller as one
+    // documented kind whatever the nesting: `host` (each host function returned its nested
+    // call's error), message `C stack overflow`, the innermost cause the runtime error.
+    for script in [
+        "function r() return call_back('r') end\nr()",
+        "function r() return call_fn(r) end\nr()",
+        "function a() return call_back('b') end\nfunction b() local x = call_fn(a) return x end\na()",
+    ] {
+        let state = State::new().unwrap();
+        state
+            .register_func("call_back", |ctx| {
+                let name = ctx.str(0)?.to_owned();
+                ctx.call(name, &[]).map(|_| ())
+            })
+            .unwrap();
+        state
+            .register_func("call_fn", |ctx| ctx.forward_call_arg(0, &[]).map(drop))
+            .unwrap();
+        let err = state.do_string(script).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Host, "{script}: {err:?}");
+        assert!(err.message().contains("C stack overflow"), "{script}: {err}");
+        let mut innermost: &Error = &err;
+        let mut next = err.source();
+        while let Some(e) = next {
+            if let Some(l) = e.downcast_ref::<Error>() {
+                innermost = l;
+            }
+            next = e.source();
+        }
+        assert_eq!(innermost.kind(), ErrorKind::Runtime, "{script}");
+        assert!(innermost.message().contains("C stack overflow"));
+    }
+}
