@@ -246,10 +246,34 @@ func dispatch(stateID uint64, raw *capi.Call) int32 {
 			return capi.CBYield
 		}
 		raw.ResetResults()
-		raw.SetError(err.Error(), st.rememberHostErr(err))
+		msg, rc := st.hostErrorText(raw, err)
+		if rc != capi.CBError {
+			return rc
+		}
+		raw.SetError(msg, st.rememberHostErr(err))
 		return capi.CBError
 	}
 	return capi.CBOK
+}
+
+// hostErrorText returns err.Error() and CBError. A panic inside Error() is host code
+// panicking: it is handled as a panic of the host function (the original value resumed at
+// the outermost call, see panicked), and the status is CBPanic. Only the error path pays
+// for the deferred recover.
+func (st *state) hostErrorText(raw *capi.Call, err error) (msg string, rc int32) {
+	done := false
+	defer func() {
+		if !done {
+			v := recover()
+			if v == nil { // panic(nil) under GODEBUG=panicnil=1
+				v = capi.PanicNil
+			}
+			rc = st.panicked(raw, v)
+		}
+	}()
+	msg = err.Error()
+	done = true
+	return msg, capi.CBError
 }
 
 // panicked records the first panic of the outermost call; leave re-raises it.

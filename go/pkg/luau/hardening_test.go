@@ -271,3 +271,27 @@ func TestIntegersOutsideFloat64AreNotRounded(t *testing.T) {
 		wantKind(t, err, KindConversion)
 	}
 }
+
+// errorPanics is a host error whose Error() panics.
+type errorPanics struct{}
+
+func (errorPanics) Error() string { panic("Error() exploded") }
+
+// Requirement: a panic inside a host error's Error() is a panic of host code and is handled
+// as a panic of the host function: the original value is resumed at the outermost call
+// (a script's pcall cannot hide it), never returned as a KindPanic error, and the state stays
+// usable.
+func TestPanicInHostErrorTextIsAHostPanic(t *testing.T) {
+	s := newState(t)
+	must(t, s.RegisterFunc("bad", func(c *CallContext) error { return errorPanics{} }))
+	for _, src := range []string{"bad()", "return pcall(bad)"} {
+		var err error
+		v, panicked := catch(func() { _, err = s.DoString(src) })
+		if !panicked || v != "Error() exploded" {
+			t.Errorf("%s: panic %v (panicked %v), err %v; want the original panic resumed", src, v, panicked, err)
+		}
+	}
+	if r, err := s.DoString("return 1"); err != nil || len(r) != 1 {
+		t.Fatalf("state unusable after the panic: %v %v", r, err)
+	}
+}
