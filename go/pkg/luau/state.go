@@ -28,6 +28,7 @@ type state struct {
 	// poisoned: a host function called runtime.Goexit; the Go runtime abandoned the C and
 	// Luau frames of that call, so the VM is inconsistent and is never touched again.
 	poisoned atomic.Bool
+	pressure []byte // stands for the C memory in the Go GC's accounting (gcpressure.go)
 
 	// Fields below belong to the goroutine that holds busy (and its nested calls).
 	funcs        map[string]uint64 // registered name -> function id
@@ -98,6 +99,7 @@ func New(opts ...Option) (*State, error) {
 	}
 	// The C memory behind OnOwnerThread outlives Close: another goroutine may still test it.
 	runtime.SetFinalizer(st, func(st *state) { st.c.Free() })
+	st.holdPressure()
 	s := &State{st: st}
 	runtime.SetFinalizer(s, func(s *State) { _ = s.st.close() })
 	return s, nil
@@ -281,6 +283,7 @@ func (st *state) close() error {
 	st.refs = nil
 	st.closeControl()
 	dtors := st.udClose()
+	st.releasePressure()
 	st.closed.Store(true)
 	st.busy.Store(0)
 	reraise(runDestructors(dtors)) // every destructor runs; then the first panic, if any
@@ -304,6 +307,7 @@ func (st *state) abandon() error {
 	st.funcs, st.ctxs, st.refs = nil, nil, nil
 	st.closeControl()     // Go side and the reference-counted handle only
 	dtors := st.udClose() // Go side only: no C call
+	st.releasePressure()  // the leaked C state is never freed: nothing to pace for
 	st.closed.Store(true)
 	st.busy.Store(0)
 	reraise(runDestructors(dtors))
