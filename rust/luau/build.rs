@@ -1,4 +1,5 @@
-//! Builds Luau (Common, Ast, Bytecode, Compiler, VM, Config, Require) and the shared C++ wrapper
+//! Builds Luau (Common, Ast, Bytecode, Compiler, VM, Config, Require; CodeGen with the
+//! `codegen` feature) and the shared C++ wrapper
 //! (`csrc/src/*.cpp`) into two static libraries, mirroring `luau/CMakeLists.txt`:
 //! the same file set, C++17, the one config header `csrc/luau_config.h` forced into every
 //! translation unit, `-fno-math-errno`, no warnings for Luau's own files.
@@ -28,6 +29,21 @@ const WRAPPER_LIB: &str = "luau_embed_wrapper";
 const COMPONENTS: [&str; 7] = [
     "Common", "Ast", "Bytecode", "Compiler", "VM", "Config", "Require",
 ];
+
+/// With the `codegen` feature: Luau's native code generator (x64/arm64 backends chosen by its
+/// own sources), and the wrapper built with `LUAW_CODEGEN=1` (codegen.cpp).
+fn codegen() -> bool {
+    env::var_os("CARGO_FEATURE_CODEGEN").is_some()
+}
+
+/// The components built: COMPONENTS, plus CodeGen with the `codegen` feature.
+fn components() -> Vec<&'static str> {
+    let mut all = COMPONENTS.to_vec();
+    if codegen() {
+        all.push("CodeGen");
+    }
+    all
+}
 
 fn main() {
     let manifest_dir =
@@ -90,7 +106,7 @@ fn build_luau_once(luau: &Path, wrapper_dir: &Path, config_header: &Path, debug:
     let mut build = base_build(luau, wrapper_dir, config_header, debug);
     build.warnings(false).flag("-w").debug(false);
     let mut files = Vec::new();
-    for component in COMPONENTS {
+    for component in components() {
         files.extend(cpp_files(&luau.join(component).join("src")));
     }
     build.files(&files);
@@ -125,8 +141,11 @@ fn base_build(luau: &Path, wrapper_dir: &Path, config_header: &Path, debug: bool
         .flag("-include")
         .flag(config_header.to_str().expect("utf-8 path"))
         .flag("-fno-math-errno");
-    for component in COMPONENTS {
+    for component in components() {
         build.include(luau.join(component).join("include"));
+    }
+    if codegen() {
+        build.define("LUAW_CODEGEN", "1");
     }
     build.include(luau.join("VM/src")).include(wrapper_dir);
     if debug {

@@ -1583,6 +1583,35 @@ impl CallFrame<'_> {
     }
 }
 
+/// Native code generation (codegen.rs).
+impl RawState {
+    /// `luaw_codegen_supported`.
+    pub(crate) fn codegen_supported() -> bool {
+        // SAFETY: no arguments; the wrapper only asks CodeGen about the CPU.
+        unsafe { luaw_codegen_supported() != 0 }
+    }
+
+    /// `luaw_enable_codegen`: `LUAW_ERRUNSUPPORTED` where unsupported (state unchanged).
+    pub(crate) fn enable_codegen(&self) -> Result<(), RawError> {
+        let mut err = empty_error();
+        // SAFETY: live state; err is a live local.
+        let status = unsafe { luaw_enable_codegen(self.s(), &mut err) };
+        check(status, &err)
+    }
+
+    /// `luaw_codegen_enabled`.
+    pub(crate) fn codegen_enabled(&self) -> bool {
+        // SAFETY: live state.
+        unsafe { luaw_codegen_enabled(self.s()) != 0 }
+    }
+
+    /// `luaw_is_native`: the value at `idx` is a natively compiled Luau function.
+    pub(crate) fn is_native(&self, idx: i32) -> bool {
+        // SAFETY: live state; the wrapper accepts any index.
+        unsafe { luaw_is_native(self.s(), idx) != 0 }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,6 +192,7 @@
 
 pub mod async_fn;
 mod call;
+pub mod codegen;
 mod compile;
 pub mod containment;
 mod error;
@@ -214,6 +215,7 @@ mod value;
 
 pub use async_fn::AsyncCall;
 pub use call::{FromResult, FromResults, IntoArg, IntoArgs};
+pub use codegen::native_codegen_supported;
 pub use compile::{compile, Bytecode, CompileOptions};
 pub use containment::InterruptHandle;
 pub use error::{BoxError, Error, ErrorKind, InterruptCause, Result};

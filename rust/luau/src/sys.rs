@@ -447,3 +447,11 @@ extern "C" {
     ) -> i32;
     pub(crate) fn luaw_topointer(s: *mut luaw_State, idx: i32) -> usize;
 }
+
+// Native code generation (codegen.cpp).
+extern "C" {
+    pub(crate) fn luaw_codegen_supported() -> i32;
+    pub(crate) fn luaw_enable_codegen(s: *mut luaw_State, err: *mut luaw_Error) -> i32;
+    pub(crate) fn luaw_codegen_enabled(s: *mut luaw_State) -> i32;
+    pub(crate) fn luaw_is_native(s: *mut luaw_State, idx: i32) -> i32;
+}
