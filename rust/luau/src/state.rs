@@ -38,8 +38,6 @@ pub struct StateOptions {
     pub sandbox: bool,
     /// Every run stops this long after it began (see [`StateOptions::run_timeout`]).
     pub run_timeout: Option<std::time::Duration>,
-    /// Compile loaded chunks to machine code (see [`StateOptions::native_codegen`]).
-    pub native_codegen: bool,
 }
 
 impl Default for StateOptions {
@@ -49,7 +47,6 @@ impl Default for StateOptions {
             open_libs: true,
             sandbox: false,
             run_timeout: None,
-            native_codegen: false,
         }
     }
 }
@@ -85,6 +82,10 @@ pub struct State {
     pub(crate) shared: Rc<Shared>,
 }
 
+/// A host error of the running outermost call: its token, the original error, and the
+/// traceback of the nested call's error it came from (`""` when none).
+type PendingHostError = (u64, Arc<dyn StdError + Send + Sync>, String);
+
 /// The state's data, shared with the dispatcher (which reaches it through the C state's
 /// `host_ctx`; the `Rc` keeps its address stable).
 pub(crate) struct Shared {
@@ -100,9 +101,7 @@ pub(crate) struct Shared {
     /// name -> function id of this state's registered functions.
     names: RefCell<registry::NameMap<u64>>,
     /// Host errors raised during the current outermost call, by token.
-    /// Host errors of the running outermost call: token, the original error, and the
-    /// traceback of the nested call's error it came from ("" when none).
-    host_errors: RefCell<VecDeque<(u64, Arc<dyn StdError + Send + Sync>, String)>>,
+    host_errors: RefCell<VecDeque<PendingHostError>>,
     next_token: Cell<u64>,
     /// The first panic of the current outermost call, resumed when it returns.
     panic: RefCell<Option<Box<dyn Any + Send>>>,
@@ -202,7 +201,6 @@ impl State {
         RawState::install_dispatch(&shared);
         let state = State { shared };
         state.set_run_timeout(options.run_timeout);
-        state.init_codegen(&options);
         Ok(state)
     }
 
