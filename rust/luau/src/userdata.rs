@@ -404,6 +404,14 @@ impl UserDataStore {
         handle
     }
 
+    /// Stores one more reference to a value the host shares (its own `Rc` stays valid).
+    pub(crate) fn insert_shared<T: UserData>(&mut self, value: Rc<RefCell<T>>) -> u64 {
+        self.next_handle += 1;
+        let handle = self.next_handle;
+        self.objects.insert(handle, value);
+        handle
+    }
+
     pub(crate) fn get<T: UserData>(&self, handle: u64) -> Option<Rc<RefCell<T>>> {
         let any = Rc::clone(self.objects.get(&handle)?);
         any.downcast::<RefCell<T>>().ok()
@@ -445,6 +453,24 @@ impl CallContext<'_> {
 
     /// Pushes a new userdata holding `value` (its type must be registered on this state).
     pub fn push_userdata<T: UserData>(&mut self, value: T) -> Result<()> {
+        self.push_userdata_with::<T>(|store| store.insert(value))
+    }
+
+    /// Pushes a userdata that shares `value` with the host, by reference: the script's
+    /// methods and field writes change the very value the host holds, so the host reads
+    /// what the script changed (`value.borrow()`). Luau holds one reference (an AddRef); it
+    /// is released when Luau collects the userdata or the state drops, and `T` is dropped
+    /// when the last reference, Luau's or the host's, goes. Each push makes a new userdata
+    /// (two pushes of one value are two userdata sharing it).
+    pub fn push_userdata_shared<T: UserData>(&mut self, value: &Rc<RefCell<T>>) -> Result<()> {
+        let value = Rc::clone(value);
+        self.push_userdata_with::<T>(|store| store.insert_shared(value))
+    }
+
+    fn push_userdata_with<T: UserData>(
+        &mut self,
+        insert: impl FnOnce(&mut UserDataStore) -> u64,
+    ) -> Result<()> {
         let (type_id, handle) = {
             let mut store = self.shared().userdata.borrow_mut();
             let Some(type_id) = store.type_id_of::<T>() else {
@@ -453,7 +479,7 @@ impl CallContext<'_> {
                     format!("userdata type {} is not registered on this state", T::NAME),
                 ));
             };
-            (type_id, store.insert(value))
+            (type_id, insert(&mut store))
         };
         self.push_userdata_raw(type_id, handle)
     }
