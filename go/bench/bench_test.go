@@ -352,6 +352,7 @@ func BenchmarkLuau(b *testing.B) {
 	b.Run("fib_27", benchFib27)
 	b.Run("fib_27_deadline", benchFib27Deadline) // containment_bench_test.go
 	b.Run("fib_27_cancel", benchFib27Cancel)
+	b.Run("fib_27_native", benchFib27Native) // codegen_bench_test.go
 	b.Run("resume_yield", benchResumeYield)
 	b.Run("require_cached", benchRequireCached) // loading_bench_test.go
 	b.Run("load_bytecode", benchLoadBytecode)

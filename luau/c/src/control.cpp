@@ -175,6 +175,7 @@ int wrapper_loadstring(lua_State* L)
     std::memset(&options, 0, sizeof(options));
     options.optimizationLevel = 1;
     options.debugLevel = 1;
+    options.typeInfoLevel = 1; // argument types: native code specialises on them
     size_t size = 0;
     char* bytecode = nullptr;
     try

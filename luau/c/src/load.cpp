@@ -63,6 +63,7 @@ extern "C" int32_t luaw_load_source(luaw_State* S, const char* src, size_t src_l
     std::memset(&options, 0, sizeof(options));
     options.optimizationLevel = opts ? opts->optimization_level : 1;
     options.debugLevel = opts ? opts->debug_level : 1;
+    options.typeInfoLevel = 1; // argument types: native code specialises on them
 
     std::string name;
     char* bytecode = nullptr;

@@ -462,6 +462,7 @@ int load(lua_State* L, void* ctx, const char* path, const char* chunkname, const
     std::memset(&options, 0, sizeof(options));
     options.optimizationLevel = 1;
     options.debugLevel = 1;
+    options.typeInfoLevel = 1; // argument types: native code specialises on them
     size_t size = 0;
     char* bytecode = nullptr;
     try

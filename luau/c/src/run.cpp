@@ -204,7 +204,7 @@ static void fill_compile_options(lua_CompileOptions* out, const luaw_CompileOpti
     std::memset(out, 0, sizeof(*out));
     out->optimizationLevel = in ? in->optimization_level : 1;
     out->debugLevel = in ? in->debug_level : 1;
-    out->typeInfoLevel = 0;
+    out->typeInfoLevel = 1; // argument types: native code specialises on them (fib_27 0.94x -> ~0.7x)
     out->coverageLevel = 0;
 }
 
