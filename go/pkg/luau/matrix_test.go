@@ -148,6 +148,7 @@ type mxEnv struct {
 	mu        sync.Mutex
 	failures  map[*HostFailure]bool // every failure `fail` created, for host_identity
 	vec3Dtors int                   // Vec3 destructors run (typed catalogue: vec3_count)
+	sharedVec *mxVec3               // the host's shared Vec3 (shared_vec, shared_vec_x)
 	opts      *mxOptions
 	printed   bytes.Buffer       // the capturing print sink
 	threads   map[string]*Thread // host-held threads by label
@@ -310,7 +311,7 @@ func newEnv(hostfns []string, o ...*mxOptions) (*mxEnv, error) {
 		opts = o[0]
 	}
 	env := &mxEnv{failures: map[*HostFailure]bool{}, opts: opts, threads: map[string]*Thread{}, handles: map[string]any{}}
-	s, err := New(append(opts.options(), WithPrint(&env.printed))...)
+	s, err := New(append(append(opts.options(), mxCodegenOptions()...), WithPrint(&env.printed))...)
 	if err != nil {
 		return nil, err
 	}
@@ -624,11 +625,22 @@ func (env *mxEnv) typedCatalogue(name string) func(as string) error {
 		"t_make_vec": func(x float64) mxVec3 { return mxVec3{x, x, x} },
 		"vec3_x":     func(v *mxVec3) float64 { return v.X },
 		"vec3_count": func() int { return env.vec3Dtors },
+		"shared_vec_x": func() float64 {
+			if env.sharedVec == nil {
+				return math.NaN()
+			}
+			return env.sharedVec.X
+		},
 	}
 	if fn, ok := fns[name]; ok {
 		return func(as string) error { return s.Register(as, fn) }
 	}
 	switch name {
+	case "shared_vec":
+		return func(as string) error {
+			env.sharedVec = &mxVec3{}
+			return s.Register(as, func() *mxVec3 { return env.sharedVec })
+		}
 	case "Vec3":
 		return func(string) error {
 			return RegisterType[mxVec3](s, "Vec3",
@@ -1463,7 +1475,7 @@ func TestMatrix(t *testing.T) {
 		t.Logf("matrix: %d of %d cases ran; report not written", len(results), total)
 		return
 	}
-	out := filepath.Join(root, "target", "matrix", "go.json")
+	out := filepath.Join(root, "target", "matrix", mxReportDir(), "go.json")
 	if p := os.Getenv("LUAU_MATRIX_REPORT"); p != "" {
 		out = p
 	}

@@ -242,6 +242,8 @@ thread_local! {
     /// The drop counter of the session that is registering Vec3 values on this thread: a
     /// Vec3 counts its own drop into the counter of the state that created it.
     static VEC3_DROPS: RefCell<Rc<Cell<f64>>> = RefCell::new(Rc::new(Cell::new(0.0)));
+    /// The host's shared Vec3 of the session registering `shared_vec` on this thread.
+    static SHARED_VEC: RefCell<Option<Rc<RefCell<Vec3>>>> = const { RefCell::new(None) };
 }
 
 /// The catalogue's `Vec3` userdata type, declared with the macros: fields, constructor,
@@ -380,6 +382,14 @@ fn register_typed(session: &Session, name: &str, as_name: &str) -> Option<luau::
             state.register(as_name, move |()| drops.get())
         }
         "t_make_vec" => state.register(as_name, |(x,): (f64,)| Vec3::new(x, x, x)),
+        "shared_vec" => {
+            let shared = Rc::new(RefCell::new(Vec3::new(0.0, 0.0, 0.0)));
+            SHARED_VEC.with(|s| *s.borrow_mut() = Some(Rc::clone(&shared)));
+            state.register_func(as_name, move |ctx| ctx.push_userdata_shared(&shared))
+        }
+        "shared_vec_x" => state.register(as_name, |()| {
+            SHARED_VEC.with(|s| s.borrow().as_ref().map_or(f64::NAN, |v| v.borrow().x))
+        }),
         "t_add" => state.register(as_name, |(a, b): (i64, i64)| a + b),
         "t_addf" => state.register(as_name, |(a, b): (f64, f64)| a + b),
         "t_u8" => state.register(as_name, |(x,): (u8,)| x),
@@ -561,7 +571,8 @@ fn install_modules(state: &State, options: Option<&Json>) -> Result<(), String> 
 
 /// The case's `options` (SCHEMA.md): sandbox, run_timeout_ms, memory_limit_kib.
 fn state_options(options: Option<&Json>) -> Result<StateOptions, String> {
-    let mut opts = StateOptions::new();
+    // LUAU_MATRIX_CODEGEN=1: every state compiles natively (the second pass of `make matrix`).
+    let mut opts = StateOptions::new().native_codegen(matrix_codegen());
     let Some(o) = options else {
         return Ok(opts);
     };
@@ -1460,11 +1471,21 @@ fn main() {
 
     // A full run (every case ran) writes the report the parity check reads.
     if REPORT.lock().map(|r| r.len()).unwrap_or(0) == total {
-        let path = root.join("target/matrix/rust.json");
+        let path = if matrix_codegen() {
+            root.join("target/matrix/codegen/rust.json")
+        } else {
+            root.join("target/matrix/rust.json")
+        };
         if let Err(e) = write_report(&path) {
             eprintln!("matrix: cannot write {}: {e}", path.display());
             std::process::exit(101);
         }
     }
     conclusion.exit();
+}
+
+/// LUAU_MATRIX_CODEGEN=1: run every case with native code generation on
+/// (StateOptions::native_codegen); the report goes to target/matrix/codegen/.
+fn matrix_codegen() -> bool {
+    std::env::var("LUAU_MATRIX_CODEGEN").is_ok_and(|v| v == "1")
 }
