@@ -82,12 +82,16 @@ tools-test:
 	@cd tools && python3 -m unittest -q matrix_parity_test bench_report_test conformance_report_test 2>&1 | tail -n 1
 	@python3 tools/matrix_parity.py --validate-only
 
-## matrix: both runners on tests/matrix/cases, then the parity check (one summary line).
+## matrix: both runners on tests/matrix/cases, then again with native code generation on
+## (LUAU_MATRIX_CODEGEN=1, reports in target/matrix/codegen), then the parity check of both
+## passes (one summary line).
 matrix: native
-	@rm -rf target/matrix && mkdir -p target/matrix
-	@$(GOFLAGS_ALL) $(GO) test -count=1 -run '^TestMatrix$$' ./go/... >target/matrix/go.log 2>&1 || true
+	@rm -rf target/matrix && mkdir -p target/matrix/codegen
+	@$(GOFLAGS_ALL) $(GO) test -count=1 -run '^TestMatrix$$' ./go/pkg/luau/ >target/matrix/go.log 2>&1 || true
 	@$(CARGO) test --quiet --locked -p luau-embed --test matrix >target/matrix/rust.log 2>&1 || true
-	@python3 tools/matrix_parity.py
+	@LUAU_MATRIX_CODEGEN=1 $(GOFLAGS_ALL) $(GO) test -count=1 -run '^TestMatrix$$' ./go/pkg/luau/ >target/matrix/codegen/go.log 2>&1 || true
+	@LUAU_MATRIX_CODEGEN=1 $(CARGO) test --quiet --locked -p luau-embed --test matrix >target/matrix/codegen/rust.log 2>&1 || true
+	@python3 tools/matrix_parity.py --codegen-reports target/matrix/codegen
 
 ## conformance: Luau's own conformance scripts (LUAU_CONFORMANCE_DIR, default
 ## ../shared/luau-conformance/tests) through both runners at -O0/1/2, then the summary (one

@@ -7,6 +7,10 @@ the per-language expected-failure lists. Prints exactly one summary line:
     matrix: N cases, go P passed, rust Q passed, parity ok
     matrix: N cases, go P passed, rust Q passed, parity FAILED: <first problem>
 
+With --codegen-reports DIR (the second pass of `make matrix`, native code generation on) the
+reports there are checked the same way and the line also says
+"with native codegen go P passed, rust Q passed".
+
 Exit status 0 on parity, 1 otherwise. Standard library only.
 """
 import argparse
@@ -269,6 +273,8 @@ def main(argv=None):
     parser.add_argument("--cases", default=os.path.join(root, "tests", "matrix", "cases"))
     parser.add_argument("--expected", default=os.path.join(root, "tests", "matrix", "expected_failures"))
     parser.add_argument("--reports", default=os.path.join(root, "target", "matrix"))
+    parser.add_argument("--codegen-reports", default=None,
+                        help="also check the reports of a run with native code generation on")
     parser.add_argument("--validate-only", action="store_true", help="only validate the case files")
     args = parser.parse_args(argv)
     if args.validate_only:
@@ -284,6 +290,14 @@ def main(argv=None):
     except ParityError as e:
         n, passed, problems = 0, {}, [str(e)]
     counts = ", ".join(f"{lang} {passed.get(lang, 0)} passed" for lang in LANGUAGES)
+    if args.codegen_reports and n:
+        try:
+            _, cg_passed, cg_problems = check(args.cases, args.expected, args.codegen_reports)
+        except ParityError as e:
+            cg_passed, cg_problems = {}, [str(e)]
+        problems += [f"with native codegen: {p}" for p in cg_problems]
+        counts += ", with native codegen " + ", ".join(
+            f"{lang} {cg_passed.get(lang, 0)} passed" for lang in LANGUAGES)
     if problems:
         more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
         print(f"matrix: {n} cases, {counts}, parity FAILED: {'; '.join(problems[:3])}{more}")

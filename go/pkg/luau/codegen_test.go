@@ -2,6 +2,7 @@ package luau
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"runtime"
 	"testing"
@@ -131,4 +132,22 @@ func TestNativeCodegenRunTimeoutStopsLoop(t *testing.T) {
 	if !errors.As(err, &e) || e.Kind != KindInterrupted {
 		t.Fatalf("native infinite loop under a run timeout: %v, want KindInterrupted", err)
 	}
+}
+
+// The matrix's second pass (`make matrix`): LUAU_MATRIX_CODEGEN=1 opts every state of the
+// matrix runner into native code generation, and its report goes to target/matrix/codegen/.
+func mxCodegen() bool { return os.Getenv("LUAU_MATRIX_CODEGEN") == "1" }
+
+func mxCodegenOptions() []Option {
+	if mxCodegen() {
+		return []Option{WithNativeCodegen()}
+	}
+	return nil
+}
+
+func mxReportDir() string {
+	if mxCodegen() {
+		return "codegen"
+	}
+	return ""
 }
