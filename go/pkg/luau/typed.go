@@ -445,6 +445,12 @@ func buildCompositeConv(c *conv, t reflect.Type, b building) (*conv, error) {
 				}
 				return ""
 			}
+			if p, msg, ok := cc.st.udListArg(cc, v, et); ok {
+				if msg == "" {
+					dst.Set(p)
+				}
+				return msg
+			}
 			if v.Type == capi.TUserdata || cc.st.udTypeOf(et) != nil {
 				p, msg := cc.st.udArg(v, tid, et)
 				if msg == "" {
@@ -512,6 +518,12 @@ func buildCompositeConv(c *conv, t reflect.Type, b building) (*conv, error) {
 			return ""
 		}
 		c.arg = func(cc *CallContext, v *capi.Value, dst reflect.Value) string {
+			if p, msg, ok := cc.st.udListArg(cc, v, t); ok {
+				if msg == "" {
+					dst.Set(p.Elem())
+				}
+				return msg
+			}
 			if v != nil && v.Type == capi.TUserdata || cc.st.udTypeOf(t) != nil {
 				p, msg := cc.st.udArg(v, tid, t)
 				if msg == "" {

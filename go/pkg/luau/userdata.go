@@ -39,7 +39,46 @@ type typeConfig struct {
 	statics []namedFunc // functions of the global type table (constructor: "new")
 	ops     []namedFunc // metamethods
 	dtor    func(any)
+	list    listCtor
 	errs    []error
+}
+
+// listCtor builds a *T from a table argument (WithListConstructor); msg is the argument
+// error's detail when it cannot.
+type listCtor func(cc *CallContext, v *capi.Value) (p reflect.Value, msg string)
+
+// WithListConstructor declares the type's list construction: a table literal such as
+// {1, 2, 3} is accepted wherever a *T (or T) parameter of a registered function expects the
+// type. The table converts to []E as a typed []E parameter would (an element of another
+// type is "invalid argument #I to 'f' (element 2: number expected, got string)"), then fn builds the
+// value; fn's error is the argument error's detail ("invalid argument #1 to 'f' (<err>)").
+// The userdata values of the type are accepted as before. Operator operands and method
+// receivers take only userdata.
+func WithListConstructor[E, T any](fn func(xs []E) (*T, error)) TypeOption {
+	return func(c *typeConfig) {
+		if fn == nil {
+			return
+		}
+		ec, err := buildConv(reflect.TypeOf([]E(nil)), building{})
+		if err != nil {
+			c.errs = append(c.errs, fmt.Errorf("list constructor: %v", err))
+			return
+		}
+		c.list = func(cc *CallContext, v *capi.Value) (reflect.Value, string) {
+			var xs []E
+			if msg := ec.arg(cc, v, reflect.ValueOf(&xs).Elem()); msg != "" {
+				return reflect.Value{}, msg
+			}
+			p, err := fn(xs)
+			if err != nil {
+				return reflect.Value{}, err.Error()
+			}
+			if p == nil {
+				return reflect.Value{}, "list constructor returned nil"
+			}
+			return reflect.ValueOf(p), ""
+		}
+	}
 }
 
 type namedFunc struct {
@@ -110,6 +149,7 @@ type udType struct {
 	goType reflect.Type // T
 	fields map[string]*structField
 	dtor   func(any)
+	list   listCtor // WithListConstructor, or nil
 }
 
 // udState is a state's userdata bookkeeping (owned by the goroutine holding the state).
@@ -197,7 +237,7 @@ func (st *state) registerType(t reflect.Type, name string, cfg *typeConfig, fast
 	if st.ud == nil {
 		st.ud = &udState{types: map[reflect.Type]*udType{}, byID: map[uint32]*udType{}, byPtr: map[udKey]uint64{}}
 	}
-	ut := &udType{id: typeIDOf(t), name: strings.Clone(name), goType: t, dtor: cfg.dtor}
+	ut := &udType{id: typeIDOf(t), name: strings.Clone(name), goType: t, dtor: cfg.dtor, list: cfg.list}
 	if t.Kind() == reflect.Struct {
 		fs, err := structFields(t, building{})
 		if err != nil {
@@ -407,6 +447,20 @@ func (st *state) udPtr(v *capi.Value, tid uint32) (any, bool) {
 		return nil, false
 	}
 	return s.ptr, true
+}
+
+// udListArg builds a *T of registered type et from a table argument when the type declares
+// a list constructor (ok false otherwise: the caller checks for a userdata).
+func (st *state) udListArg(cc *CallContext, v *capi.Value, et reflect.Type) (p reflect.Value, msg string, ok bool) {
+	if v == nil || v.Type != capi.TTable {
+		return reflect.Value{}, "", false
+	}
+	ut := st.udTypeOf(et)
+	if ut == nil || ut.list == nil {
+		return reflect.Value{}, "", false
+	}
+	p, msg = ut.list(cc, v)
+	return p, msg, true
 }
 
 // udArg checks that v is a userdata of type id tid (Go type et) and returns its *T.
