@@ -47,6 +47,17 @@ pub trait UserData: Sized + 'static {
 
     /// Declares the type's members.
     fn register(registry: &mut UserDataRegistry<Self>);
+
+    /// List construction: builds a value from a table literal such as `{1, 2, 3}` passed
+    /// where a `T` is expected (a [`UserDataRef<T>`] parameter). Called only for a table
+    /// argument `i`; read it with the typed conversions (`Vec::<f64>::from_arg(ctx, i)?`, whose
+    /// element errors are Luau-worded) and reject a wrong shape with
+    /// [`Error::bad_argument`]. The default, `None`, declares no list construction: only
+    /// userdata of the type are accepted. A value built this way lives for the call.
+    fn from_list(ctx: &CallContext<'_>, i: usize) -> Option<Result<Self>> {
+        let _ = (ctx, i);
+        None
+    }
 }
 
 type Member = Rc<dyn Fn(&mut CallContext<'_>) -> Result<()>>;
@@ -120,7 +131,17 @@ impl<T> fmt::Debug for UserDataRef<T> {
 impl<T: UserData> FromLuau for UserDataRef<T> {
     /// A userdata of exactly type `T`; anything else is `invalid argument #I to 'f' (T expected,
     /// got <type>)`.
+    /// A table, when `T` declares list construction ([`UserData::from_list`]), builds one.
     fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
+        if let crate::ValueRef::Stack {
+            ty: crate::value::Type::Table,
+            ..
+        } = ctx.arg(i)
+        {
+            if let Some(built) = T::from_list(ctx, i) {
+                return built.map(|v| UserDataRef(Rc::new(RefCell::new(v))));
+            }
+        }
         ctx.userdata::<T>(i).map(UserDataRef)
     }
 }
