@@ -76,6 +76,11 @@ TARGETS = [
     # Loading code (issue 14): "floor" of load_bytecode is compiling the source each time.
     ("go", "load_bytecode", "floor", 0.3, "stored bytecode into a new state <= 0.3x compiling the source"),
     ("rust", "load_bytecode", "floor", 0.3, "stored bytecode into a new state <= 0.3x compiling the source"),
+    # Native code generation (issue 14): "floor" of fib_27_native is the same call interpreted;
+    # the Rust peer is mlua with its luau-jit feature (the same CodeGen sources).
+    ("go", "fib_27_native", "floor", 0.7, "native <= 0.7x the interpreter"),
+    ("rust", "fib_27_native", "floor", 0.7, "native <= 0.7x the interpreter"),
+    ("rust", "fib_27_native", "peer", 1.0, "<= 1.0x mlua with luau-jit"),
 ]
 
 

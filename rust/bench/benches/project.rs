@@ -455,6 +455,35 @@ fn host_side(c: &mut Criterion) {
     g.finish();
 }
 
+/// fib_27_native (issue 14): fib(27) with native code generation
+/// (`StateOptions::native_codegen`); "floor" is the same call interpreted. The mlua suite
+/// runs the same with its `luau-jit` feature.
+fn codegen(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fib_27_native");
+    g.sampling_mode(SamplingMode::Flat);
+    for imp in [PROJECT, FLOOR] {
+        let s = State::with_options(luau::StateOptions::new().native_codegen(imp == PROJECT))
+            .expect("State::with_options");
+        assert_eq!(
+            s.native_codegen(),
+            imp == PROJECT && luau::native_codegen_supported()
+        );
+        s.do_string(scripts::FIB).expect("load");
+        let fib = s.get_function("fib").expect("fib");
+        g.bench_function(imp, |b| {
+            b.iter_custom(|iters| {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    let r = fib.call(&[Value::Number(27.0)]).expect("fib(27)");
+                    black_box(r);
+                }
+                t.elapsed()
+            });
+        });
+    }
+    g.finish();
+}
+
 /// The containment benchmarks (issue 10): fib_27 with a stop armed that never fires. Here
 /// "floor" is the project with the feature off, so ÷ floor is the cost of arming it.
 /// resume_yield: one op is one round trip host -> thread -> yielding host function -> host.
@@ -601,6 +630,7 @@ criterion_group!(
     memory_pressure,
     host_side,
     containment,
-    loading
+    loading,
+    codegen
 );
 criterion_main!(benches);
