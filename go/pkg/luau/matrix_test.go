@@ -657,6 +657,12 @@ func (env *mxEnv) typedCatalogue(name string) func(as string) error {
 					return "Vec3(" + fmtNum(a.X) + ", " + fmtNum(a.Y) + ", " + fmtNum(a.Z) + ")"
 				}),
 				WithDestructor(func(*mxVec3) { env.vec3Dtors++ }),
+				WithListConstructor(func(xs []float64) (*mxVec3, error) {
+					if len(xs) != 3 {
+						return nil, errors.New("Vec3 expected, got table")
+					}
+					return &mxVec3{xs[0], xs[1], xs[2]}, nil
+				}),
 			)
 		}
 	case "Counter":

@@ -50,8 +50,9 @@ type listCtor func(cc *CallContext, v *capi.Value) (p reflect.Value, msg string)
 // WithListConstructor declares the type's list construction: a table literal such as
 // {1, 2, 3} is accepted wherever a *T (or T) parameter of a registered function expects the
 // type. The table converts to []E as a typed []E parameter would (an element of another
-// type is "invalid argument #I to 'f' (element 2: number expected, got string)"), then fn builds the
-// value; fn's error is the argument error's detail ("invalid argument #1 to 'f' (<err>)").
+// type is "invalid argument #I to 'f' (element 2: number expected, got string)", a table
+// that is not a sequence "(Vec3 expected, got table)"), then fn builds the value; fn's error
+// is the argument error's detail ("invalid argument #1 to 'f' (<err>)").
 // The userdata values of the type are accepted as before. Operator operands and method
 // receivers take only userdata.
 func WithListConstructor[E, T any](fn func(xs []E) (*T, error)) TypeOption {
@@ -460,6 +461,9 @@ func (st *state) udListArg(cc *CallContext, v *capi.Value, et reflect.Type) (p r
 		return reflect.Value{}, "", false
 	}
 	p, msg = ut.list(cc, v)
+	if strings.HasPrefix(msg, "table is not a sequence") { // not a list at all
+		msg = expected(ut.name, st, v)
+	}
 	return p, msg, true
 }
 

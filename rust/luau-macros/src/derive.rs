@@ -34,11 +34,23 @@ fn expand_derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         );
     }
     let type_opts = errors.ok(attrs::luau_opts(&input.attrs)
-        .and_then(|o| attrs::check(o, &[], &["name"], "a userdata type")));
+        .and_then(|o| attrs::check(o, &[], &["name", "list"], "a userdata type")));
     let name = type_opts
         .as_ref()
         .and_then(|o| o.value("name").map(|v| v.value()))
         .unwrap_or_else(|| ident.to_string());
+    // `list = "path"`: list construction through `fn(&CallContext, usize) -> Result<Self>`.
+    let list_fn = type_opts
+        .as_ref()
+        .and_then(|o| o.value("list"))
+        .and_then(|v| {
+            errors.ok(v.parse::<syn::Path>().map_err(|_| {
+                syn::Error::new(
+                    v.span(),
+                    "`list` must name a function, e.g. `list = \"Vec3::from_list\"`",
+                )
+            }))
+        });
 
     let mut fields = Vec::new();
     match &input.data {
@@ -125,9 +137,21 @@ fn expand_derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote!(::luau::FieldInfo { name: #lname, ty: #ty, readonly: #readonly })
     });
 
+    let from_list = list_fn.map(|path| {
+        quote! {
+            fn from_list(
+                __ctx: &::luau::CallContext<'_>,
+                __i: usize,
+            ) -> ::core::option::Option<::luau::Result<Self>> {
+                ::core::option::Option::Some(#path(__ctx, __i))
+            }
+        }
+    });
+
     Ok(quote! {
         impl ::luau::UserData for #ident {
             const NAME: &'static str = #name;
+            #from_list
 
             fn register(__reg: &mut ::luau::UserDataRegistry<Self>) {
                 #(#getters)*

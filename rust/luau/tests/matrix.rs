@@ -247,14 +247,30 @@ thread_local! {
 }
 
 /// The catalogue's `Vec3` userdata type, declared with the macros: fields, constructor,
-/// methods and operators from `#[derive(luau::UserData)]` and `#[luau::methods]`.
+/// methods and operators from `#[derive(luau::UserData)]` and `#[luau::methods]`; list
+/// construction from `{x, y, z}` (`vec3_from_list`).
 #[derive(luau::UserData)]
+#[luau(list = "vec3_from_list")]
 struct Vec3 {
     x: f64,
     y: f64,
     z: f64,
     #[luau(skip)]
     drops: Rc<Cell<f64>>,
+}
+
+/// The catalogue Vec3's list construction: exactly three numbers, else `Vec3 expected, got
+/// table` (an element of another type: `element I: number expected, got T`).
+fn vec3_from_list(ctx: &luau::CallContext<'_>, i: usize) -> luau::Result<Vec3> {
+    let xs = <Vec<f64> as luau::FromLuau>::from_arg(ctx, i)?;
+    match xs[..] {
+        [x, y, z] => Ok(Vec3::new(x, y, z)),
+        _ => Err(Error::bad_argument(
+            i + 1,
+            &ctx.name(),
+            "Vec3 expected, got table",
+        )),
+    }
 }
 
 #[luau::methods]
