@@ -25,8 +25,12 @@ static ALLOC: CountingAlloc = CountingAlloc;
 
 const MLUA: &str = "mlua";
 
+/// Interpreted, as the project's states are by default: the `luau-jit` feature (for
+/// fib_27_native) turns mlua's JIT on for every new state.
 fn new_lua() -> Lua {
-    Lua::new()
+    let lua = Lua::new();
+    lua.enable_jit(false);
+    lua
 }
 
 fn add_fn(lua: &Lua) -> Function {
@@ -387,6 +391,28 @@ criterion_group!(
     call_benches,
     memory_pressure,
     host_side,
-    containment
+    containment,
+    codegen
 );
 criterion_main!(benches);
+
+/// fib_27_native (issue 14): fib(27) under mlua's `luau-jit` (luau0-src's CodeGen, the same
+/// sources the project builds), JIT on for the chunk.
+fn codegen(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fib_27_native");
+    g.sampling_mode(SamplingMode::Flat);
+    let lua = Lua::new();
+    lua.enable_jit(true);
+    lua.load(scripts::FIB).exec().expect("load");
+    let fib: Function = lua.globals().get("fib").expect("fib");
+    g.bench_function(MLUA, |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                black_box(fib.call::<f64>(27).expect("fib(27)"));
+            }
+            t.elapsed()
+        });
+    });
+    g.finish();
+}
