@@ -51,6 +51,35 @@ class ParityTest(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertEqual(line, f"matrix: {n} cases, go {n} passed, rust {n} passed, parity ok")
 
+    def test_codegen_pass_is_folded_into_the_one_line(self):
+        # Requirement: with --codegen-reports the second pass (native codegen on) is checked the
+        # same way and reported on the same single line; a failure there fails parity.
+        cg = os.path.join(self.dir, "codegen")
+        os.makedirs(cg)
+        for lang in matrix_parity.LANGUAGES:
+            with open(os.path.join(cg, f"{lang}.json"), "w") as f:
+                json.dump({"language": lang, "cases": {c: {"outcome": "pass"} for c in self.ids}}, f)
+        n = len(self.ids)
+
+        def run():
+            out = io.StringIO()
+            with redirect_stdout(out):
+                code = matrix_parity.main(["--cases", CASES, "--expected", self.expected,
+                                           "--reports", self.reports, "--codegen-reports", cg])
+            lines = out.getvalue().splitlines()
+            self.assertEqual(len(lines), 1, "parity prints exactly one line")
+            return code, lines[0]
+
+        code, line = run()
+        self.assertEqual(code, 0)
+        self.assertEqual(line, f"matrix: {n} cases, go {n} passed, rust {n} passed, "
+                               f"with native codegen go {n} passed, rust {n} passed, parity ok")
+        with open(os.path.join(cg, "rust.json"), "w") as f:
+            json.dump({"language": "rust", "cases": {c: {"outcome": "fail"} for c in self.ids}}, f)
+        code, line = run()
+        self.assertEqual(code, 1)
+        self.assertIn(f"with native codegen: rust: {self.ids[0]} fail", line)
+
     def test_case_missing_from_one_runner_fails(self):
         outcomes = {c: "pass" for c in self.ids[1:]}
         self.write_report("rust", outcomes)
