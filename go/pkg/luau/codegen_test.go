@@ -2,6 +2,7 @@ package luau
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"runtime"
@@ -150,4 +151,22 @@ func mxReportDir() string {
 		return "codegen"
 	}
 	return ""
+}
+
+// A state that compiles its chunks to machine code where the machine supports it (and
+// interprets elsewhere, with the same results).
+func ExampleWithNativeCodegen() {
+	s, err := New(WithNativeCodegen())
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	out, err := s.DoString(`
+		local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
+		return fib(20)`)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(out[0], s.NativeCodegen() == NativeCodegenSupported())
+	// Output: 6765 true
 }

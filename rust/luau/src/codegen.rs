@@ -7,6 +7,19 @@
 //! [`native_codegen_supported`] is false (the feature is off, or the CPU is neither x64 with
 //! SSE4.1 nor arm64) the option does nothing and the state interprets, as mlua's
 //! `enable_jit` does; [`State::native_codegen`] tells which one a state got.
+//!
+//! ```
+//! use luau::{State, StateOptions, Value};
+//!
+//! let state = State::with_options(StateOptions::default().native_codegen(true))?;
+//! assert_eq!(state.native_codegen(), luau::native_codegen_supported());
+//! let out = state.do_string(
+//!     "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
+//!      return fib(20)",
+//! )?;
+//! assert_eq!(out, [Value::Number(6765.0)]);
+//! # Ok::<(), luau::Error>(())
+//! ```
 
 use crate::ffi::RawState;
 use crate::state::{Function, State, StateOptions};
