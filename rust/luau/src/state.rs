@@ -38,6 +38,8 @@ pub struct StateOptions {
     pub sandbox: bool,
     /// Every run stops this long after it began (see [`StateOptions::run_timeout`]).
     pub run_timeout: Option<std::time::Duration>,
+    /// Compile loaded chunks to machine code (see [`StateOptions::native_codegen`]).
+    pub native_codegen: bool,
 }
 
 impl Default for StateOptions {
@@ -47,6 +49,7 @@ impl Default for StateOptions {
             open_libs: true,
             sandbox: false,
             run_timeout: None,
+            native_codegen: false,
         }
     }
 }
@@ -201,6 +204,7 @@ impl State {
         RawState::install_dispatch(&shared);
         let state = State { shared };
         state.set_run_timeout(options.run_timeout);
+        state.init_codegen(&options);
         Ok(state)
     }
 
