@@ -347,7 +347,8 @@ func newEnv(hostfns []string, o ...*mxOptions) (*mxEnv, error) {
 
 var catalogueNames = []string{"hello", "noop", "nil_result", "add", "echo", "concat", "count_args",
 	"multi", "len", "repeat_str", "sum_table", "make_table", "fail", "panic", "call_back", "call_fn",
-	"counter", "sleep_us", "register_during_call", "unregister", "unregister_self", "yield_values"}
+	"counter", "sleep_us", "register_during_call", "unregister", "unregister_self", "yield_values",
+	"reset_thread"}
 
 func integral(c *CallContext, i int) (int, error) {
 	f, err := c.Number(i)
@@ -564,6 +565,36 @@ func (env *mxEnv) catalogue(name string) GoFunc {
 				return err
 			}
 			c.PushString("unregistered")
+			return nil
+		}
+	case "reset_thread":
+		return func(c *CallContext) error {
+			v, err := c.Arg(1)
+			if err != nil {
+				return err
+			}
+			th, ok := v.(*Thread)
+			if !ok {
+				return c.ArgError(1, "thread expected")
+			}
+			body, err := env.s.Global("tostring")
+			if err != nil {
+				return err
+			}
+			fn, ok := body.(*Function)
+			if !ok {
+				return fmt.Errorf("tostring is %T", body)
+			}
+			defer fn.Release()
+			var lerr *Error
+			switch err := th.Reset(fn); {
+			case err == nil:
+				c.PushString("ok")
+			case errors.As(err, &lerr):
+				c.PushString(lerr.Kind.String())
+			default:
+				return err
+			}
 			return nil
 		}
 	case "yield_values":

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use luau::{
-    CallContext, Error, FromLuau, IntoResults, RegistryKey, State, StateOptions, Thread,
+    CallContext, Error, ErrorKind, FromLuau, IntoResults, RegistryKey, State, StateOptions, Thread,
     ThreadResult, UserDataRef, Value, ValueRef, Variadic,
 };
 use serde_json::Value as Json;
@@ -81,6 +81,7 @@ const CATALOGUE: &[&str] = &[
     "unregister",
     "unregister_self",
     "yield_values",
+    "reset_thread",
 ];
 
 /// `n` as an integral count (`multi`, `make_table`, `repeat_str`).
@@ -185,6 +186,23 @@ fn catalogue(name: &str, counter: &Rc<Cell<f64>>) -> Option<HostFn> {
         "unregister_self" => Box::new(|ctx| {
             ctx.unregister_func(ctx.name_bytes())?;
             ctx.push("unregistered")
+        }),
+        "reset_thread" => Box::new(|ctx| {
+            let thread = ctx.thread(0)?;
+            let body = match ctx.get_global("tostring")? {
+                Value::Function(f) => f,
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::Runtime,
+                        format!("tostring is {other:?}"),
+                    ))
+                }
+            };
+            let outcome = match thread.reset(&body) {
+                Ok(()) => "ok",
+                Err(e) => e.kind().as_str(),
+            };
+            ctx.push(outcome)
         }),
         "yield_values" => Box::new(|ctx| {
             for i in 0..ctx.len() {
