@@ -111,17 +111,20 @@ func checkABI() error {
 	if e := abiErr.Load(); e != nil {
 		return e
 	}
-	lib := capi.LibraryABIVersion()
-	bi := capi.GetBuildInfo()
+	if e := abiMismatch(capi.LibraryABIVersion(), capi.GetBuildInfo()); e != nil {
+		abiErr.Store(e)
+		return e
+	}
+	return nil
+}
+
+// abiMismatch is the KindABI error for a linked library this package cannot use, or nil.
+func abiMismatch(lib uint32, bi capi.BuildInfo) *Error {
 	switch {
 	case lib != capi.HeaderABIVersion || bi.ABIVersion != capi.HeaderABIVersion:
-		e := newError(KindABI, "luau: native library ABI %d, this package needs %d", lib, capi.HeaderABIVersion)
-		abiErr.Store(e)
-		return e
+		return newError(KindABI, "luau: native library ABI %d, this package needs %d", lib, capi.HeaderABIVersion)
 	case bi.VectorSize != 3:
-		e := newError(KindABI, "luau: native library has LUA_VECTOR_SIZE %d, this package needs 3", bi.VectorSize)
-		abiErr.Store(e)
-		return e
+		return newError(KindABI, "luau: native library has LUA_VECTOR_SIZE %d, this package needs 3", bi.VectorSize)
 	}
 	return nil
 }

@@ -462,3 +462,28 @@ func TestGoexitInHostFunctionPoisonsTheState(t *testing.T) {
 		t.Fatalf("after Close: got %v, want kind closed", err)
 	}
 }
+
+// Requirement: kind KindABI is what New returns when the linked native library was built
+// for another ABI or vector size than this package (a stale `make install`, for example);
+// the library linked here matches.
+func TestABIMismatchIsKindABI(t *testing.T) {
+	good := capi.GetBuildInfo()
+	if e := abiMismatch(capi.LibraryABIVersion(), good); e != nil {
+		t.Fatalf("the linked library is refused: %v", e)
+	}
+	older := good
+	older.ABIVersion = capi.HeaderABIVersion - 1
+	for name, c := range map[string]struct {
+		lib uint32
+		bi  capi.BuildInfo
+	}{
+		"library ABI":    {capi.HeaderABIVersion - 1, good},
+		"build info ABI": {capi.HeaderABIVersion, older},
+		"vector size 4":  {capi.HeaderABIVersion, func() capi.BuildInfo { b := good; b.VectorSize = 4; return b }()},
+	} {
+		e := abiMismatch(c.lib, c.bi)
+		if e == nil || e.Kind != KindABI {
+			t.Errorf("%s: %v, want kind abi", name, e)
+		}
+	}
+}
