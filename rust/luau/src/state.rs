@@ -128,30 +128,57 @@ pub(crate) struct Shared {
 fn abi_check() -> Result<()> {
     static CHECK: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     CHECK
-        .get_or_init(|| {
-            let lib = ffi::library_abi_version();
-            let info = ffi::build_info();
-            if lib != ffi::LUAW_ABI_VERSION || info.abi_version != ffi::LUAW_ABI_VERSION {
-                return Err(format!(
-                    "ABI mismatch: this crate speaks luau-embed ABI {}, the linked wrapper {lib}",
-                    ffi::LUAW_ABI_VERSION
-                ));
-            }
-            if info.max_cstack != ffi::EXPECTED_MAX_CSTACK
-                || info.vector_size != ffi::EXPECTED_VECTOR_SIZE
-            {
-                return Err(format!(
-                    "ABI mismatch: wrapper built with LUAI_MAXCSTACK={} LUA_VECTOR_SIZE={}, expected {} and {}",
-                    info.max_cstack,
-                    info.vector_size,
-                    ffi::EXPECTED_MAX_CSTACK,
-                    ffi::EXPECTED_VECTOR_SIZE
-                ));
-            }
-            Ok(())
-        })
+        .get_or_init(|| abi_mismatch(ffi::library_abi_version(), &ffi::build_info()))
         .clone()
         .map_err(|msg| Error::new(ErrorKind::Abi, msg))
+}
+
+/// Why the linked wrapper (`lib`: its ABI version, `info`: its build) cannot serve this
+/// crate, if it cannot.
+fn abi_mismatch(lib: u32, info: &ffi::BuildInfo) -> std::result::Result<(), String> {
+    if lib != ffi::LUAW_ABI_VERSION || info.abi_version != ffi::LUAW_ABI_VERSION {
+        return Err(format!(
+            "ABI mismatch: this crate speaks luau-embed ABI {}, the linked wrapper {lib}",
+            ffi::LUAW_ABI_VERSION
+        ));
+    }
+    if info.max_cstack != ffi::EXPECTED_MAX_CSTACK || info.vector_size != ffi::EXPECTED_VECTOR_SIZE
+    {
+        return Err(format!(
+            "ABI mismatch: wrapper built with LUAI_MAXCSTACK={} LUA_VECTOR_SIZE={}, expected {} and {}",
+            info.max_cstack,
+            info.vector_size,
+            ffi::EXPECTED_MAX_CSTACK,
+            ffi::EXPECTED_VECTOR_SIZE
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod abi_tests {
+    use super::*;
+
+    /// Requirement: `ErrorKind::Abi` is what creating a state gives when the linked wrapper
+    /// was built for another ABI, stack size or vector size (a stale native library); the
+    /// wrapper linked here matches.
+    #[test]
+    fn a_mismatched_wrapper_is_kind_abi() {
+        let good = ffi::build_info();
+        assert_eq!(abi_mismatch(ffi::library_abi_version(), &good), Ok(()));
+        let mut cstack = good.clone();
+        cstack.max_cstack = 1_000_000;
+        let mut vector = good.clone();
+        vector.vector_size = 4;
+        for (lib, info) in [
+            (ffi::LUAW_ABI_VERSION - 1, &good),
+            (ffi::LUAW_ABI_VERSION, &cstack),
+            (ffi::LUAW_ABI_VERSION, &vector),
+        ] {
+            let msg = abi_mismatch(lib, info).expect_err("a mismatch");
+            assert_eq!(Error::new(ErrorKind::Abi, msg).kind().as_str(), "abi");
+        }
+    }
 }
 
 impl State {
@@ -633,7 +660,11 @@ impl Shared {
 
     #[inline]
     fn release_pending_refs(&self) {
-        if self.pending_unrefs.try_borrow().map_or(true, |q| q.is_empty()) {
+        if self
+            .pending_unrefs
+            .try_borrow()
+            .map_or(true, |q| q.is_empty())
+        {
             return;
         }
         let refs = std::mem::take(&mut *self.pending_unrefs.borrow_mut());
