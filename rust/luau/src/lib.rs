@@ -207,6 +207,8 @@ mod macros;
 mod registry;
 pub mod require;
 mod state;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod sys;
 pub mod thread;
 pub mod typed;
@@ -235,6 +237,8 @@ pub use macros::{
 };
 pub use registry::{registry_len, registry_len_for};
 pub use require::{DirResolver, MapResolver, Module, Resolver};
+#[cfg(feature = "serde")]
+pub use self::serde::Serde;
 pub use state::{Function, RegistryKey, State, StateOptions};
 pub use thread::{Thread, ThreadResult, ThreadStatus};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
