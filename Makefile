@@ -75,8 +75,8 @@ go-test: native
 
 rust-test:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(CARGO) test --workspace --locked
+	$(CARGO) clippy --workspace --all-targets --locked --features luau-embed/serde -- -D warnings
+	$(CARGO) test --workspace --locked --features luau-embed/serde
 
 tools-test:
 	@cd tools && python3 -m unittest -q matrix_parity_test bench_report_test conformance_report_test 2>&1 | tail -n 1
