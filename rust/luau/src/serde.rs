@@ -101,6 +101,7 @@ fn from_value_any<T: DeserializeOwned>(value: &Value) -> Result<T> {
     T::deserialize(Deserializer {
         value: value.clone(),
         path: &path,
+        missing: None,
     })
 }
 
@@ -145,9 +146,21 @@ impl<T: DeserializeOwned> FromLuau for Serde<T> {
                 .unwrap_or(Value::Nil),
             other => other.to_owned(),
         };
-        from_value_any(&value)
-            .map(Serde)
-            .map_err(|e| Error::bad_argument(i + 1, &ctx.name(), e.message()))
+        let name = ctx.name();
+        // An argument the call does not have at all, where `T` needs one: Luau's
+        // `missing argument #1 to 'f' (struct Config expected)`.
+        let missing = (i >= ctx.len()).then_some((i + 1, &*name));
+        let path = RefCell::new(Vec::new());
+        T::deserialize(Deserializer {
+            value,
+            path: &path,
+            missing,
+        })
+        .map(Serde)
+        .map_err(|e| match e.kind() {
+            ErrorKind::Conversion => Error::bad_argument(i + 1, &name, e.message()),
+            _ => e,
+        })
     }
 }
 
@@ -505,6 +518,8 @@ type Path = RefCell<Vec<Table>>;
 struct Deserializer<'p> {
     value: Value,
     path: &'p Path,
+    /// For an absent host-function argument: its position (1-based) and the function's name.
+    missing: Option<(usize, &'p str)>,
 }
 
 /// Leaves the table on drop (the path stays balanced on errors too).
@@ -562,7 +577,10 @@ fn unexpected(v: &Value) -> de::Unexpected<'_> {
 
 impl<'p> Deserializer<'p> {
     fn invalid(&self, exp: &dyn de::Expected) -> Error {
-        de::Error::invalid_type(unexpected(&self.value), exp)
+        match self.missing {
+            Some((position, name)) => Error::missing_argument(position, name, &exp.to_string()),
+            None => de::Error::invalid_type(unexpected(&self.value), exp),
+        }
     }
 
     fn visit_seq<'de, V: de::Visitor<'de>>(
@@ -774,6 +792,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
                 .deserialize(Deserializer {
                     value,
                     path: self.path,
+                    missing: None,
                 })
                 .map(Some),
             None => Ok(None),
@@ -799,6 +818,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_> {
                 seed.deserialize(Deserializer {
                     value: k,
                     path: self.path,
+                    missing: None,
                 })
                 .map(Some)
             }
@@ -813,6 +833,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_> {
         seed.deserialize(Deserializer {
             value,
             path: self.path,
+            missing: None,
         })
     }
     fn size_hint(&self) -> Option<usize> {
@@ -866,6 +887,7 @@ impl<'p> VariantAccess<'p> {
             Some(value) => Ok(Deserializer {
                 value,
                 path: self.path,
+                missing: None,
             }),
             None => Err(conversion(format!(
                 "a {what} variant needs a table {{Variant = ...}}, got a string"

@@ -366,6 +366,20 @@ fn a_mismatched_serde_argument_is_a_luau_argument_error() {
         err.message().contains("invalid argument #1 to 'f' ("),
         "{err}"
     );
+    // An absent argument is Luau's "missing argument" wording; an Option accepts it.
+    let err = state.do_string("return f()").unwrap_err();
+    assert!(
+        err.message()
+            .contains("missing argument #1 to 'f' (struct Inner expected)"),
+        "{err}"
+    );
+    state
+        .register("g", |(Serde(o),): (Serde<Option<Inner>>,)| o.is_none())
+        .unwrap();
+    assert_eq!(
+        state.do_string("return g()").unwrap(),
+        [Value::Boolean(true)]
+    );
     // Caught in Luau like any argument error.
     let out = state
         .do_string("local ok, e = pcall(f, {}) return ok, e")
