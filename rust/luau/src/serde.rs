@@ -543,20 +543,20 @@ fn enter<'p>(path: &'p Path, t: &Table) -> Result<Entered<'p>> {
     Ok(Entered(path))
 }
 
-/// The table's pairs when it is a sequence `1..n` (raw length n, no other key).
+/// The table's values in order when it is a sequence: its keys are exactly `1..n` (one
+/// `pairs` read; the raw length is n).
 fn as_sequence(t: &Table) -> Result<Option<Vec<Value>>> {
     let pairs = t.pairs()?;
-    let n = t.len()?;
-    if pairs.len() != n {
-        return Ok(None);
+    let n = pairs.len();
+    let mut items = vec![Value::Nil; n];
+    for (k, v) in pairs {
+        match k.as_f64() {
+            // Keys are distinct, so n keys in 1..=n are exactly 1..n.
+            Some(i) if i >= 1.0 && i <= n as f64 && i.fract() == 0.0 => items[i as usize - 1] = v,
+            _ => return Ok(None),
+        }
     }
-    let is_seq = pairs.iter().all(
-        |(k, _)| matches!(k.as_f64(), Some(i) if i >= 1.0 && i <= n as f64 && i.fract() == 0.0),
-    );
-    if !is_seq {
-        return Ok(None);
-    }
-    Ok(Some(t.sequence_values()?))
+    Ok(Some(items))
 }
 
 fn unexpected(v: &Value) -> de::Unexpected<'_> {
