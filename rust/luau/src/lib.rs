@@ -206,15 +206,17 @@ mod load;
 mod macros;
 mod registry;
 pub mod require;
-mod state;
 #[cfg(feature = "serde")]
 pub mod serde;
+mod state;
 mod sys;
 pub mod thread;
 pub mod typed;
 pub mod userdata;
 mod value;
 
+#[cfg(feature = "serde")]
+pub use self::serde::Serde;
 pub use async_fn::AsyncCall;
 pub use call::{FromResult, FromResults, IntoArg, IntoArgs};
 pub use codegen::native_codegen_supported;
@@ -237,8 +239,6 @@ pub use macros::{
 };
 pub use registry::{registry_len, registry_len_for};
 pub use require::{DirResolver, MapResolver, Module, Resolver};
-#[cfg(feature = "serde")]
-pub use self::serde::Serde;
 pub use state::{Function, RegistryKey, State, StateOptions};
 pub use thread::{Thread, ThreadResult, ThreadStatus};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
