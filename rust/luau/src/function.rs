@@ -508,32 +508,11 @@ impl StackTable<'_> {
         self.shared.run(|raw| raw.rawlen(self.index))
     }
 
-    /// All key/value pairs (raw iteration order); nested tables come back as
-    /// [`Value::Other`].
+    /// All key/value pairs in `pairs` (`next`) order; nested tables and functions are
+    /// handles.
     pub fn pairs(&self) -> Result<Vec<(Value, Value)>> {
-        self.shared.run(|raw| {
-            let mut out = Vec::new();
-            raw.push_values(&[Value::Nil])?;
-            while raw.next(self.index)? {
-                let top = raw.gettop();
-                raw.push_values(&[
-                    ValueRef::Stack {
-                        ty: Type::Nil,
-                        index: top - 1,
-                    },
-                    ValueRef::Stack {
-                        ty: Type::Nil,
-                        index: top,
-                    },
-                ])?;
-                let mut kv = read_results(self.shared, raw, top)?;
-                let v = kv.pop().unwrap_or(Value::Nil);
-                let k = kv.pop().unwrap_or(Value::Nil);
-                out.push((k, v));
-                raw.settop(-2)?; // pop the value, keep the key for the next step
-            }
-            Ok(out)
-        })
+        self.shared
+            .run(|raw| crate::handle::pairs_at(self.shared, raw, self.index))
     }
 
     /// The array part `t[1] .. t[#t]` (raw length, metamethods run on reads).

@@ -243,30 +243,7 @@ impl Table {
     /// All key/value pairs in `pairs` (`next`) order; nested tables and functions are
     /// handles.
     pub fn pairs(&self) -> Result<Vec<(Value, Value)>> {
-        self.with(|shared, raw, idx| {
-            let mut out = Vec::new();
-            raw.push_values(&[Value::Nil])?;
-            while raw.next(idx)? {
-                let top = raw.gettop();
-                // Copies of key and value above them, read (and popped) as handles.
-                raw.push_values(&[
-                    ValueRef::Stack {
-                        ty: Type::Nil,
-                        index: top - 1,
-                    },
-                    ValueRef::Stack {
-                        ty: Type::Nil,
-                        index: top,
-                    },
-                ])?;
-                let mut kv = read_results(shared, raw, top)?;
-                let v = kv.pop().unwrap_or(Value::Nil);
-                let k = kv.pop().unwrap_or(Value::Nil);
-                out.push((k, v));
-                raw.settop(-2)?; // pop the value, keep the key for the next step
-            }
-            Ok(out)
-        })
+        self.with(pairs_at)
     }
 
     /// The sequence `t[1] .. t[#t]` (raw length and raw reads), as `ipairs` up to the
@@ -322,4 +299,36 @@ impl crate::State {
             Handle::make(shared, raw, raw.gettop()).map(Table)
         })
     }
+}
+
+/// The key/value pairs of the table at `idx`, in `next` order, read as values (nested tables
+/// and functions as handles). Shared by [`Table::pairs`] and the call-scoped
+/// [`StackTable::pairs`](crate::function::StackTable::pairs).
+pub(crate) fn pairs_at(
+    shared: &Shared,
+    raw: &RawState,
+    idx: i32,
+) -> std::result::Result<Vec<(Value, Value)>, RawError> {
+    let mut out = Vec::new();
+    raw.push_values(&[Value::Nil])?;
+    while raw.next(idx)? {
+        let top = raw.gettop();
+        // Copies of key and value above them, read (and popped) as handles.
+        raw.push_values(&[
+            ValueRef::Stack {
+                ty: Type::Nil,
+                index: top - 1,
+            },
+            ValueRef::Stack {
+                ty: Type::Nil,
+                index: top,
+            },
+        ])?;
+        let mut kv = read_results(shared, raw, top)?;
+        let v = kv.pop().unwrap_or(Value::Nil);
+        let k = kv.pop().unwrap_or(Value::Nil);
+        out.push((k, v));
+        raw.settop(-2)?; // pop the value, keep the key for the next step
+    }
+    Ok(out)
 }
