@@ -102,7 +102,7 @@ def _go_build(ctx, test):
         command = script,
         # go.mod/go.sum of a nested module (listed in data) are build inputs too.
         inputs = depset(
-            ctx.files._go_module_files + archives +
+            ctx.files._go_module_files + archives + ctx.files.embedsrcs +
             [f for f in ctx.files.data if f.basename in ("go.mod", "go.sum")],
             transitive = [srcs, headers],
         ),
@@ -154,6 +154,9 @@ _COMMON_ATTRS = {
 _BUILD_ATTRS = dict(_COMMON_ATTRS)
 _BUILD_ATTRS.update({
     "embed": attr.label_list(providers = [GoShimInfo]),
+    # Files //go:embed reads (rules_go's embedsrcs): inputs of the `go` action at their
+    # source paths, where the go command finds them.
+    "embedsrcs": attr.label_list(allow_files = True),
     "env": attr.string_dict(),
     "_go_module_files": attr.label(default = "@@//:go_module_files", allow_files = True),
     "_tags": attr.label(default = "//go/config:tags"),
