@@ -92,6 +92,9 @@ def _go_build(ctx, test):
         "export GOTOOLCHAIN=local GOPROXY=off GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=1",
         "export CGO_CFLAGS=\"%s\"" % cflags,
         "export CGO_LDFLAGS=\"%s\"" % ldflags,
+        # //go:embed refuses symlinks, and sandbox inputs are symlinks: embed copies.
+        "for f in %s; do [ -L \"$f\" ] && cp --remove-destination \"$(readlink -f \"$f\")\" \"$f\"; done; true" %
+        " ".join([_shell_quote(f.path) for f in ctx.files.embedsrcs]),
         "cd \"%s\"" % (pkg_dir or "."),
         "go %s -o \"$EXECROOT/%s\" ." % (" ".join(go_args), binary.path),
         # `go test -c` writes nothing for a package without test files (`go test` says so).
