@@ -455,6 +455,20 @@ fn host_side(c: &mut Criterion) {
     g.finish();
 }
 
+/// One op of the fib_27 variants (native, deadline, cancel): `fib(27)` through the public call.
+fn bench_fib_27(g: &mut BenchmarkGroup<'_, WallTime>, imp: &str, fib: &luau::Function) {
+    g.bench_function(imp, |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                let r = fib.call(&[Value::Number(27.0)]).expect("fib(27)");
+                black_box(r);
+            }
+            t.elapsed()
+        });
+    });
+}
+
 /// fib_27_native (issue 14): fib(27) with native code generation
 /// (`StateOptions::native_codegen`); "floor" is the same call interpreted. The mlua suite
 /// runs the same with its `luau-jit` feature.
@@ -470,16 +484,7 @@ fn codegen(c: &mut Criterion) {
         );
         s.do_string(scripts::FIB).expect("load");
         let fib = s.get_function("fib").expect("fib");
-        g.bench_function(imp, |b| {
-            b.iter_custom(|iters| {
-                let t = Instant::now();
-                for _ in 0..iters {
-                    let r = fib.call(&[Value::Number(27.0)]).expect("fib(27)");
-                    black_box(r);
-                }
-                t.elapsed()
-            });
-        });
+        bench_fib_27(&mut g, imp, &fib);
     }
     g.finish();
 }
@@ -502,16 +507,7 @@ fn containment(c: &mut Criterion) {
             }
             s.do_string(scripts::FIB).expect("load");
             let fib = s.get_function("fib").expect("fib");
-            g.bench_function(imp, |b| {
-                b.iter_custom(|iters| {
-                    let t = Instant::now();
-                    for _ in 0..iters {
-                        let r = fib.call(&[Value::Number(27.0)]).expect("fib(27)");
-                        black_box(r);
-                    }
-                    t.elapsed()
-                });
-            });
+            bench_fib_27(&mut g, imp, &fib);
         }
         g.finish();
     }
