@@ -199,14 +199,5 @@ func (s *State) RegisterModule(name string, v any) error {
 		return err
 	}
 	defer st.leave(outer)
-	base := st.c.GetTop()
-	if err := st.push(v, 0); err != nil {
-		st.c.SetTop(base)
-		return err
-	}
-	if rc := st.c.RegisterModule(name); rc != capi.OK {
-		st.c.SetTop(base)
-		return st.errorFrom(rc)
-	}
-	return nil
+	return st.pushThen(v, func() int32 { return st.c.RegisterModule(name) })
 }

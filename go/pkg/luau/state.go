@@ -471,12 +471,18 @@ func (s *State) SetGlobal(name string, v any) error {
 		return err
 	}
 	defer st.leave(outer)
+	return st.pushThen(v, func() int32 { return st.c.SetGlobal(name) })
+}
+
+// pushThen pushes v and runs op, which consumes it (SetGlobal, RegisterModule); on either
+// failure the stack is back where it was.
+func (st *state) pushThen(v any, op func() int32) error {
 	base := st.c.GetTop()
 	if err := st.push(v, 0); err != nil {
 		st.c.SetTop(base)
 		return err
 	}
-	if rc := st.c.SetGlobal(name); rc != capi.OK {
+	if rc := op(); rc != capi.OK {
 		st.c.SetTop(base)
 		return st.errorFrom(rc)
 	}
