@@ -348,7 +348,7 @@ func newEnv(hostfns []string, o ...*mxOptions) (*mxEnv, error) {
 var catalogueNames = []string{"hello", "noop", "nil_result", "add", "echo", "concat", "count_args",
 	"multi", "len", "repeat_str", "sum_table", "make_table", "fail", "panic", "call_back", "call_fn",
 	"counter", "sleep_us", "register_during_call", "unregister", "unregister_self", "yield_values",
-	"reset_thread"}
+	"reset_thread", "yield_then_double"}
 
 func integral(c *CallContext, i int) (int, error) {
 	f, err := c.Number(i)
@@ -566,6 +566,17 @@ func (env *mxEnv) catalogue(name string) GoFunc {
 			}
 			c.PushString("unregistered")
 			return nil
+		}
+	case "yield_then_double":
+		return func(c *CallContext) error {
+			return c.YieldThen(func(c *CallContext) error {
+				n, err := c.Number(1)
+				if err != nil {
+					return err
+				}
+				c.PushNumber(n * 2)
+				return nil
+			}, c.Ref(1))
 		}
 	case "reset_thread":
 		return func(c *CallContext) error {

@@ -82,6 +82,7 @@ const CATALOGUE: &[&str] = &[
     "unregister_self",
     "yield_values",
     "reset_thread",
+    "yield_then_double",
 ];
 
 /// `n` as an integral count (`multi`, `make_table`, `repeat_str`).
@@ -186,6 +187,13 @@ fn catalogue(name: &str, counter: &Rc<Cell<f64>>) -> Option<HostFn> {
         "unregister_self" => Box::new(|ctx| {
             ctx.unregister_func(ctx.name_bytes())?;
             ctx.push("unregistered")
+        }),
+        "yield_then_double" => Box::new(|ctx| {
+            let v = ctx.arg(0).to_owned();
+            ctx.yield_then(&[v], |ctx| {
+                let n = ctx.number(0)?;
+                ctx.push_number(n * 2.0)
+            })
         }),
         "reset_thread" => Box::new(|ctx| {
             let thread = ctx.thread(0)?;
