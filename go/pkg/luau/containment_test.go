@@ -106,7 +106,7 @@ func TestDoStringContextDeadlineStopsARunawayScript(t *testing.T) {
 	if !strings.Contains(e.Message, "deadline exceeded") {
 		t.Fatalf("message %q", e.Message)
 	}
-	if elapsed < 45*time.Millisecond || elapsed > 500*time.Millisecond {
+	if elapsed < 45*time.Millisecond || elapsed > 2*time.Second { // generous: a loaded CI machine
 		t.Fatalf("stopped after %v, deadline 50ms", elapsed)
 	}
 	wantValues(t, run(t, s, "return 'usable'"), "usable")

@@ -63,19 +63,20 @@ fn the_doubling_recursion_stops() {
         .do_string("local function f(n) if n == 0 then return 1 end return f(n - 1) + f(n - 1) end return f(60)")
         .unwrap_err();
     interrupted(&err, InterruptCause::Deadline);
-    assert!(start.elapsed() < Duration::from_millis(100));
+    assert!(start.elapsed() < Duration::from_secs(2)); // generous: a loaded CI machine
 }
 
 #[test]
 fn a_run_timeout_applies_per_run_and_can_be_removed() {
     let state = State::new().unwrap();
-    state.set_run_timeout(Some(Duration::from_millis(40)));
-    // Two runs of 25 ms each: the timeout counts from each run's start.
-    let spin = "local t = os.clock() while os.clock() - t < 0.025 do end return 'done'";
+    state.set_run_timeout(Some(Duration::from_millis(400)));
+    // Two runs of 250 ms each, together past the timeout: it counts from each run's
+    // start. The 150 ms of slack per run absorbs a loaded CI machine.
+    let spin = "local t = os.clock() while os.clock() - t < 0.25 do end return 'done'";
     assert_eq!(state.do_string(spin).unwrap(), [Value::from("done")]);
     assert_eq!(state.do_string(spin).unwrap(), [Value::from("done")]);
     state.set_run_timeout(None);
-    let slow = "local t = os.clock() while os.clock() - t < 0.06 do end return 'slow'";
+    let slow = "local t = os.clock() while os.clock() - t < 0.5 do end return 'slow'";
     assert_eq!(state.do_string(slow).unwrap(), [Value::from("slow")]);
 }
 
@@ -88,14 +89,14 @@ fn a_deadline_stops_every_run_until_cleared_and_a_past_deadline_stops_at_once() 
         &state.do_string("while true do end").unwrap_err(),
         InterruptCause::Deadline,
     );
-    assert!(start.elapsed() < Duration::from_millis(100));
+    assert!(start.elapsed() < Duration::from_secs(2)); // generous: a loaded CI machine
     // Still past: the next run stops at its first safepoint.
     let start = Instant::now();
     interrupted(
         &state.do_string("while true do end").unwrap_err(),
         InterruptCause::Deadline,
     );
-    assert!(start.elapsed() < Duration::from_millis(50));
+    assert!(start.elapsed() < Duration::from_secs(1));
     state.set_deadline(None);
     assert_eq!(
         state
