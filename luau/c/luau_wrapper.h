@@ -293,6 +293,22 @@ int32_t luaw_call_global(luaw_State* S, const char* name, size_t name_len, const
 /* The same for the function held by reference ref (see luaw_ref). */
 int32_t luaw_call_ref(luaw_State* S, int32_t ref, const luaw_Value* args, int32_t nargs, int32_t nresults,
                       int32_t* nresults_out, luaw_Error* err) LUAW_NOEXCEPT;
+/* What luaw_call_ref_read did with the results. */
+typedef struct luaw_CallResult {
+    int32_t base;     /* the stack height before the call */
+    int32_t nresults; /* how many results the call left */
+    int32_t nread;    /* how many of them are in results: min(nresults, results_cap) */
+    int32_t popped;   /* 1: all were read and each is carried by value (nil, boolean, number,
+                         integer, vector), so they were popped: the stack is back at base.
+                         0: they stay above base (strings and stack indices in results refer
+                         to them) until the caller's luaw_settop(S, base). */
+} luaw_CallResult;
+/* luaw_call_ref and luaw_read_values in one crossing: the host's hot path for calling a
+** stored callback. results (results_cap values, caller-owned) receives the first results.
+** On error nothing is left on the stack. */
+int32_t luaw_call_ref_read(luaw_State* S, int32_t ref, const luaw_Value* args, int32_t nargs, int32_t nresults,
+                           luaw_Value* results, int32_t results_cap, luaw_CallResult* out,
+                           luaw_Error* err) LUAW_NOEXCEPT;
 
 /* ------------------------------------------------------------------------------------
 ** Host functions

@@ -60,7 +60,9 @@ protected:
     void TearDown() override
     {
         if (S)
+        {
             EXPECT_EQ(luaw_close(S), LUAW_OK);
+        }
     }
 
     luaw_State* make_state(size_t memory_limit)
@@ -662,6 +664,54 @@ TEST_F(Wrapper, CallRefInOneCrossing)
     bad.stack_index = 5;
     EXPECT_EQ(luaw_call_ref(S, ref, &bad, 1, 1, &n, &err), LUAW_ERRARG);
     EXPECT_EQ(luaw_gettop(S), 0);
+}
+
+TEST_F(Wrapper, CallRefReadReadsResultsAndPopsThemWhenCarriedByValue)
+{
+    // Requirement: luaw_call_ref_read calls and reads in one crossing. Results carried by
+    // value are popped (the stack is as before); a string result stays on the stack, where
+    // its borrowed pointer is valid, until the caller's settop; results beyond results_cap
+    // are counted, not read; an error leaves the stack as before, with its traceback.
+    int32_t n = 0;
+    ASSERT_EQ(run("return function(a) if a < 0 then error('negative') end "
+                  "if a == 0 then return 'zero', 1 end return a + 1, true, nil end",
+                  &n),
+              LUAW_OK);
+    int32_t ref = 0;
+    ASSERT_EQ(luaw_ref(S, -1, &ref, &err), LUAW_OK);
+    luaw_settop(S, 0);
+    luaw_Value arg{};
+    arg.type = LUAW_TNUMBER;
+    arg.u.number = 41;
+    luaw_Value results[3]{};
+    luaw_CallResult r{};
+    ASSERT_EQ(luaw_call_ref_read(S, ref, &arg, 1, LUAW_MULTRET, results, 3, &r, &err), LUAW_OK) << message();
+    EXPECT_EQ(r.base, 0);
+    EXPECT_EQ(r.nresults, 3);
+    EXPECT_EQ(r.nread, 3);
+    EXPECT_EQ(r.popped, 1);
+    EXPECT_EQ(results[0].type, LUAW_TNUMBER);
+    EXPECT_EQ(results[0].u.number, 42);
+    EXPECT_EQ(results[1].type, LUAW_TBOOLEAN);
+    EXPECT_EQ(results[2].type, LUAW_TNIL);
+    EXPECT_EQ(luaw_gettop(S), 0);
+
+    arg.u.number = 0;
+    ASSERT_EQ(luaw_call_ref_read(S, ref, &arg, 1, LUAW_MULTRET, results, 1, &r, &err), LUAW_OK) << message();
+    EXPECT_EQ(r.nresults, 2);
+    EXPECT_EQ(r.nread, 1);
+    EXPECT_EQ(r.popped, 0);
+    ASSERT_EQ(results[0].type, LUAW_TSTRING);
+    EXPECT_EQ(std::string(results[0].u.string.ptr, results[0].u.string.len), "zero");
+    EXPECT_EQ(luaw_gettop(S), 2);
+    luaw_settop(S, r.base);
+
+    arg.u.number = -1;
+    ASSERT_EQ(luaw_call_ref_read(S, ref, &arg, 1, 1, results, 1, &r, &err), LUAW_ERRRUN);
+    EXPECT_NE(message().find("negative"), std::string::npos);
+    EXPECT_NE(traceback().find("stack traceback:"), std::string::npos);
+    EXPECT_EQ(luaw_gettop(S), 0);
+    EXPECT_EQ(luaw_call_ref_read(S, ref, &arg, 1, 1, results, 1, nullptr, &err), LUAW_ERRARG);
 }
 
 TEST_F(Wrapper, GcControlsStopRestartCountStepAndTuning)

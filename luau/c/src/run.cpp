@@ -340,36 +340,22 @@ extern "C" int32_t luaw_load(luaw_State* S, const char* chunkname, size_t chunkn
     return load_chunk(S, chunkname, chunkname_len, bytecode, size, err);
 }
 
-extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, luaw_Error* err) noexcept
+// The core of every protected call from the host: the function at func with nargs arguments
+// above it, under the traceback handler at handler (0: none, which must then be func - 1
+// otherwise). Results (or nothing, on error) replace handler, function and arguments.
+static int32_t pcall_at(luaw_State* S, lua_State* L, int func, int nargs, int nresults, int handler,
+                        luaw_Error* err)
 {
-    if (S == nullptr)
-        return set_error(S, err, LUAW_ERRARG, "luaw_pcall: no state", 20);
-    lua_State* L = S->current;
-    int top = lua_gettop(L);
-    if (nargs < 0 || nargs + 1 > top || nresults < LUAW_MULTRET)
-        return set_error(S, err, LUAW_ERRARG, "luaw_pcall: bad argument count", 30);
-    if (!lua_checkstack(L, 2 + (nresults > 0 ? nresults : 0)))
-        return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
-
-    const int func = top - nargs;
     const bool outer = !S->running && S->host_depth == 0;
     if (outer)
         begin_run(S);
-    // Near the C-stack limit the message handler itself could not be called: the error would
-    // turn into "error in error handling". There, go without a traceback.
-    const bool with_handler = L->nCcalls + 2 < LUAI_MAXCCALLS;
-    if (with_handler)
-    {
-        lua_getref(L, S->traceback_handler_ref);
-        lua_insert(L, func);
-    }
     S->traceback_capture.clear();
     S->escaped_token = 0;
-    int rc = lua_pcall(L, nargs, nresults, with_handler ? func : 0);
+    int rc = lua_pcall(L, nargs, nresults, handler);
     const uint64_t escaped_token = S->escaped_token; // set by the handler, if it ran
-    if (with_handler)
-        lua_remove(L, func);
-    const int base = func - 1; // the stack height below the called function
+    if (handler != 0)
+        lua_remove(L, handler);
+    const int base = func - 1 - (handler != 0); // the stack height below the call
     if (rc == LUA_OK && lua_status(L) == LUA_YIELD)
     {
         // Defensive: a yield must never look like a return to the host (see luau-capi.md 3.3).
@@ -381,6 +367,31 @@ extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, lu
     if (outer)
         end_run(S);
     return result;
+}
+
+// Near the C-stack limit the message handler itself could not be called: the error would
+// turn into "error in error handling". There, calls go without a traceback.
+static bool handler_fits(lua_State* L)
+{
+    return L->nCcalls + 2 < LUAI_MAXCCALLS;
+}
+
+extern "C" int32_t luaw_pcall(luaw_State* S, int32_t nargs, int32_t nresults, luaw_Error* err) noexcept
+{
+    if (S == nullptr)
+        return set_error(S, err, LUAW_ERRARG, "luaw_pcall: no state", 20);
+    lua_State* L = S->current;
+    int top = lua_gettop(L);
+    if (nargs < 0 || nargs + 1 > top || nresults < LUAW_MULTRET)
+        return set_error(S, err, LUAW_ERRARG, "luaw_pcall: bad argument count", 30);
+    if (!lua_checkstack(L, 2 + (nresults > 0 ? nresults : 0)))
+        return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+    const int func = top - nargs;
+    if (!handler_fits(L))
+        return pcall_at(S, L, func, nargs, nresults, 0, err);
+    lua_getref(L, S->traceback_handler_ref);
+    lua_insert(L, func);
+    return pcall_at(S, L, func + 1, nargs, nresults, func, err);
 }
 
 // Resumes a main chunk's thread (at base + 1 on the current stack, its function and nargs
@@ -522,26 +533,81 @@ extern "C" int32_t luaw_call_global(luaw_State* S, const char* name, size_t name
     return rc;
 }
 
+static bool by_value(int32_t type)
+{
+    return type == LUAW_TNIL || type == LUAW_TBOOLEAN || type == LUAW_TNUMBER || type == LUAW_TINTEGER ||
+           type == LUAW_TVECTOR;
+}
+
 extern "C" int32_t luaw_call_ref(luaw_State* S, int32_t ref, const luaw_Value* args, int32_t nargs, int32_t nresults,
                                  int32_t* nresults_out, luaw_Error* err) noexcept
 {
     if (nresults_out)
         *nresults_out = 0;
-    if (S == nullptr || ref <= 0 || nargs < 0 || (nargs > 0 && args == nullptr))
+    if (S == nullptr || ref <= 0 || nargs < 0 || (nargs > 0 && args == nullptr) || nresults < LUAW_MULTRET)
         return set_error(S, err, LUAW_ERRARG, "luaw_call_ref: bad argument", 27);
     lua_State* L = S->current;
     const int base = lua_gettop(L);
-    if (!lua_checkstack(L, 1))
+    // The host's hot path (a stored callback called with scalars): handler, function and
+    // arguments pushed in place, one stack check, no shuffling.
+    if (!has_stack_room(L, nargs + 2 + (nresults > 0 ? nresults : 0)))
         return set_error(S, err, LUAW_ERRMEM, "stack overflow", 14);
+    const bool with_handler = handler_fits(L);
+    if (with_handler)
+        lua_getref(L, S->traceback_handler_ref);
     lua_getref(L, ref);
-    int32_t rc = luaw_push_values(S, args, nargs, err);
-    if (rc != LUAW_OK)
+    bool scalars = true;
+    for (int32_t i = 0; i < nargs && scalars; ++i)
+        scalars = by_value(args[i].type);
+    if (scalars)
     {
-        lua_settop(L, base);
-        return rc;
+        for (int32_t i = 0; i < nargs; ++i)
+            push_scalar(S, L, &args[i]);
     }
-    rc = luaw_pcall(S, nargs, nresults, err);
+    else
+    {
+        int32_t rc = luaw_push_values(S, args, nargs, err);
+        if (rc != LUAW_OK)
+        {
+            lua_settop(L, base);
+            return rc;
+        }
+    }
+    const int32_t rc = pcall_at(S, L, base + 1 + with_handler, nargs, nresults, with_handler ? base + 1 : 0, err);
     if (rc == LUAW_OK && nresults_out)
         *nresults_out = lua_gettop(L) - base;
+    return rc;
+}
+
+extern "C" int32_t luaw_call_ref_read(luaw_State* S, int32_t ref, const luaw_Value* args, int32_t nargs,
+                                      int32_t nresults, luaw_Value* results, int32_t results_cap,
+                                      luaw_CallResult* out, luaw_Error* err) noexcept
+{
+    if (out == nullptr || results_cap < 0 || (results_cap > 0 && results == nullptr))
+        return set_error(S, err, LUAW_ERRARG, "luaw_call_ref_read: bad argument", 32);
+    *out = luaw_CallResult{0, 0, 0, 0};
+    if (S == nullptr)
+        return set_error(S, err, LUAW_ERRARG, "luaw_call_ref_read: no state", 28);
+    lua_State* L = S->current;
+    const int base = lua_gettop(L);
+    out->base = base;
+    int32_t n = 0;
+    const int32_t rc = luaw_call_ref(S, ref, args, nargs, nresults, &n, err);
+    if (rc != LUAW_OK)
+        return rc;
+    out->nresults = n;
+    const int32_t nread = n < results_cap ? n : results_cap;
+    bool all_by_value = nread == n;
+    for (int32_t i = 0; i < nread; ++i)
+    {
+        read_value(L, base + 1 + i, &results[i]);
+        all_by_value = all_by_value && by_value(results[i].type);
+    }
+    out->nread = nread;
+    if (all_by_value)
+    {
+        lua_settop(L, base);
+        out->popped = 1;
+    }
     return rc;
 }

@@ -520,39 +520,39 @@ impl RawState {
         decode: impl FnOnce(&[RawValue<'_>; N]) -> Result<T, RawError>,
     ) -> Result<T, RawError> {
         let count = count.min(N);
-        let base = self.gettop();
-        with_raw_values(args, |raw| {
-            let n = count_i32(raw.len())?;
+        let mut raw = [raw_nil(); N];
+        let mut out = luaw_CallResult::default();
+        with_raw_values(args, |args| {
+            let n = count_i32(args.len())?;
             let mut err = empty_error();
-            let mut nres = 0;
-            // SAFETY: as in call_ref; count <= N is a small non-negative number.
+            // SAFETY: live state; args' strings borrow from the caller (alive for the call)
+            // and Luau copies them; raw has room for count <= N values; out pointers are
+            // live locals.
             let status = unsafe {
-                luaw_call_ref(
+                luaw_call_ref_read(
                     self.s(),
                     r,
-                    raw.as_ptr(),
+                    args.as_ptr(),
                     n,
                     count as i32,
-                    &mut nres,
+                    raw.as_mut_ptr(),
+                    count as i32,
+                    &mut out,
                     &mut err,
                 )
             };
             check(status, &err)
         })?;
-        let mut raw = [raw_nil(); N];
-        // SAFETY: live state; raw has room for count <= N values; the wrapper writes exactly
-        // count on success (it validates first/n against the stack).
-        let status =
-            unsafe { luaw_read_values(self.s(), base + 1, count as i32, raw.as_mut_ptr()) };
-        let decoded = check_status(status, "luaw_read_values").and_then(|()| {
-            let mut views = [RawValue::Nil; N];
-            for (view, v) in views.iter_mut().zip(&raw[..count]) {
-                // SAFETY: the values stay on the stack until the settop below, after decode.
-                *view = unsafe { borrowed_value(v) };
-            }
-            decode(&views)
-        });
-        self.settop(base)?;
+        let mut views = [RawValue::Nil; N];
+        for (view, v) in views.iter_mut().zip(&raw[..out.nread as usize]) {
+            // SAFETY: the values stay on the stack (unless popped: then they are all
+            // carried by value) until the settop below, after decode.
+            *view = unsafe { borrowed_value(v) };
+        }
+        let decoded = decode(&views);
+        if out.popped == 0 {
+            self.settop(out.base)?;
+        }
         decoded
     }
 

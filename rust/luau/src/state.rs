@@ -687,7 +687,9 @@ impl Shared {
         }
         let result = result.map_err(|raw| self.convert_error(raw));
         if outermost {
-            self.host_errors.borrow_mut().clear();
+            if !self.host_errors.borrow().is_empty() {
+                self.host_errors.borrow_mut().clear();
+            }
             self.release_pending_refs();
             if self.may_have_released() {
                 self.drain_released();

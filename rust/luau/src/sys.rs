@@ -75,6 +75,16 @@ pub(crate) struct luaw_Error {
     pub(crate) host_token: u64,
 }
 
+/// `luaw_CallResult`: what `luaw_call_ref_read` did with the results.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct luaw_CallResult {
+    pub(crate) base: i32,
+    pub(crate) nresults: i32,
+    pub(crate) nread: i32,
+    pub(crate) popped: i32,
+}
+
 #[repr(C)]
 pub(crate) struct luaw_Options {
     pub(crate) abi_version: u32,
@@ -304,6 +314,17 @@ extern "C" {
         nargs: i32,
         nresults: i32,
         nresults_out: *mut i32,
+        err: *mut luaw_Error,
+    ) -> i32;
+    pub(crate) fn luaw_call_ref_read(
+        s: *mut luaw_State,
+        r: i32,
+        args: *const luaw_Value,
+        nargs: i32,
+        nresults: i32,
+        results: *mut luaw_Value,
+        results_cap: i32,
+        out: *mut luaw_CallResult,
         err: *mut luaw_Error,
     ) -> i32;
     pub(crate) fn luaw_call_global(

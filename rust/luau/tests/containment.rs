@@ -63,7 +63,8 @@ fn the_doubling_recursion_stops() {
         .do_string("local function f(n) if n == 0 then return 1 end return f(n - 1) + f(n - 1) end return f(60)")
         .unwrap_err();
     interrupted(&err, InterruptCause::Deadline);
-    assert!(start.elapsed() < Duration::from_secs(2)); // generous: a loaded CI machine
+    // Generous: a loaded CI machine.
+    assert!(start.elapsed() < Duration::from_secs(2));
 }
 
 #[test]
@@ -89,7 +90,8 @@ fn a_deadline_stops_every_run_until_cleared_and_a_past_deadline_stops_at_once() 
         &state.do_string("while true do end").unwrap_err(),
         InterruptCause::Deadline,
     );
-    assert!(start.elapsed() < Duration::from_secs(2)); // generous: a loaded CI machine
+    // Generous: a loaded CI machine.
+    assert!(start.elapsed() < Duration::from_secs(2));
     // Still past: the next run stops at its first safepoint.
     let start = Instant::now();
     interrupted(

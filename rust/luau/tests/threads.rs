@@ -342,7 +342,8 @@ fn a_run_timeout_and_an_interrupt_reach_a_resumed_thread() {
     let start = Instant::now();
     let err = t.resume(&[]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Interrupted);
-    assert!(start.elapsed() < Duration::from_secs(2)); // generous: a loaded CI machine
+    // Generous: a loaded CI machine.
+    assert!(start.elapsed() < Duration::from_secs(2));
     assert_eq!(t.status(), ThreadStatus::Error);
 
     state.set_run_timeout(None);

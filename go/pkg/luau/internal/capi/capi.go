@@ -138,33 +138,13 @@ static int32_t capi_push_and_pcall(luaw_State* S, capi_Ext* e, int32_t nargs, in
 // S and e come as integers: both are C pointers, and pointer arguments would cost a
 // cgocheck (cgoCheckPointer) per call on this hot path.
 static int32_t capi_call_ref(uintptr_t s, uintptr_t ext, int32_t ref, int32_t nargs) {
-	luaw_State* S = (luaw_State*)s;
 	capi_Ext* e = (capi_Ext*)ext;
-	int32_t* base = &e->out[0];
-	int32_t* nres = &e->out[1];
-	int32_t* nread = &e->out[2];
-	int32_t* restored = &e->out[3];
-	int32_t b = luaw_gettop(S);
-	*base = b;
-	*nres = 0;
-	*nread = 0;
-	*restored = 0;
-	int32_t n = 0;
-	int32_t rc = luaw_call_ref(S, ref, e->vals, nargs, LUAW_MULTRET, &n, &e->err);
-	if (rc != LUAW_OK) { luaw_settop(S, b); return rc; }
-	*nres = n;
-	if (n == 0) { *restored = 1; return rc; }
-	if (n > e->vals_cap || luaw_read_values(S, b + 1, n, e->vals) != LUAW_OK) return rc;
-	*nread = n;
-	for (int32_t i = 0; i < n; ++i) {
-		switch (e->vals[i].type) {
-		case LUAW_TNIL: case LUAW_TBOOLEAN: case LUAW_TNUMBER: case LUAW_TINTEGER: case LUAW_TVECTOR:
-			continue;
-		}
-		return rc;
-	}
-	luaw_settop(S, b);
-	*restored = 1;
+	luaw_CallResult r;
+	int32_t rc = luaw_call_ref_read((luaw_State*)s, ref, e->vals, nargs, LUAW_MULTRET, e->vals, e->vals_cap, &r, &e->err);
+	e->out[0] = r.base;
+	e->out[1] = r.nresults;
+	e->out[2] = r.nread == r.nresults ? r.nread : 0; // all or none, as Go reads them
+	e->out[3] = r.popped;
 	return rc;
 }
 
