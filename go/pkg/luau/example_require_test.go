@@ -50,3 +50,26 @@ func ExampleState_RegisterModule() {
 	fmt.Println(out...)
 	// Output: demo 3
 }
+
+// A host module of Go functions: NewFunction makes each a value, RegisterModule serves the
+// table as @host/strings, and no global is set.
+func ExampleState_NewFunction() {
+	s, err := luau.New()
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	shout, err := s.NewFunction("shout", func(v string) string { return fmt.Sprintf("%s!", v) })
+	if err != nil {
+		panic(err)
+	}
+	if err := s.RegisterModule("@host/strings", map[string]any{"shout": shout}); err != nil {
+		panic(err)
+	}
+	out, err := s.DoString("local str = require('@host/strings') return str.shout('hi'), type(shout)")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(out...)
+	// Output: hi! nil
+}

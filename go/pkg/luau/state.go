@@ -32,6 +32,7 @@ type state struct {
 
 	// Fields below belong to the goroutine that holds busy (and its nested calls).
 	funcs        map[string]uint64 // registered name -> function id
+	valueFuncs   []uint64          // ids of NewFunction's functions: they live until Close
 	ctxs         []*CallContext    // reused call contexts, one per host-call depth
 	depth        int               // host functions of this state currently running
 	panicking    bool              // a host function panicked during the current outermost call
@@ -278,10 +279,7 @@ func (st *state) close() error {
 		st.busy.Store(0)
 		return newError(kindOf(rc), "luau: cannot close state (status %d)", rc)
 	}
-	for _, id := range st.funcs {
-		registry.remove(id)
-	}
-	st.funcs = nil
+	st.removeFuncs()
 	st.ctxs = nil
 	st.refs = nil
 	st.closeControl()
@@ -304,10 +302,8 @@ func (st *state) abandon() error {
 		st.busy.Store(0)
 		return nil
 	}
-	for _, id := range st.funcs {
-		registry.remove(id)
-	}
-	st.funcs, st.ctxs, st.refs = nil, nil, nil
+	st.removeFuncs()
+	st.ctxs, st.refs = nil, nil
 	st.closeControl()     // Go side and the reference-counted handle only
 	dtors := st.udClose() // Go side only: no C call
 	st.releasePressure()  // the leaked C state is never freed: nothing to pace for

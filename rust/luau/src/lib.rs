@@ -197,6 +197,7 @@ mod compile;
 pub mod containment;
 mod error;
 mod ffi;
+mod func_value;
 mod function;
 mod gc;
 mod handle;

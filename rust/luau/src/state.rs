@@ -111,7 +111,7 @@ pub(crate) struct Shared {
     /// Userdata types and live values.
     pub(crate) userdata: RefCell<crate::userdata::UserDataStore>,
     /// Ids of functions registered for userdata types (methods, operators, ...).
-    hidden_ids: RefCell<Vec<u64>>,
+    pub(crate) hidden_ids: RefCell<Vec<u64>>,
     /// This state's functions by id (the dispatcher's lock-free lookup; see registry.rs).
     pub(crate) functions: registry::LocalFunctions,
     /// Containment (containment.rs): the print sink, and a sandbox still to be applied.
@@ -546,7 +546,7 @@ impl From<Function> for Value {
 
 /// The error of a registration past the registry's capacity (16M live functions per state).
 #[cold]
-fn too_many() -> Error {
+pub(crate) fn too_many() -> Error {
     Error::new(ErrorKind::Memory, "too many host functions registered")
 }
 
