@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::{self, CallFrame, RawError};
 use crate::state::{push_owned, read_results, Callee, Shared};
-use crate::value::{f64_to_i64, Type, Value, ValueRef};
+use crate::value::{f64_to_i64, StackSlot, Type, Value, ValueRef};
 
 /// A registered host function, as the registry stores it.
 pub(crate) type HostFn = dyn Fn(&mut CallContext<'_>) -> Result<()>;
@@ -60,10 +60,10 @@ impl<'a> CallContext<'a> {
     /// Pushes `registry[r][key]` as a result (kept on the stack for the rest of the call).
     pub(crate) fn push_ref_field(&mut self, r: i32, key: &[u8]) -> Result<()> {
         let index = self.shared.push_ref_field(r, key)?;
-        self.push(ValueRef::Stack {
+        self.push(ValueRef::Stack(StackSlot {
             ty: Type::Function,
             index,
-        })
+        }))
     }
 
     /// The name the function was registered under, as bytes.
@@ -132,7 +132,7 @@ impl<'a> CallContext<'a> {
             return Some(name.unwrap_or("userdata"));
         }
         self.frame.arg(i).map(ValueRef::from).map(|v| match v {
-            ValueRef::Stack { ty, .. } => ty.name(),
+            ValueRef::Stack(StackSlot { ty, .. }) => ty.name(),
             v => v.type_of().name(),
         })
     }
@@ -211,10 +211,10 @@ impl<'a> CallContext<'a> {
     /// Argument `i` as a table, read through the wrapper's protected accessors.
     pub fn table(&self, i: usize) -> Result<StackTable<'a>> {
         match self.arg(i) {
-            ValueRef::Stack {
+            ValueRef::Stack(StackSlot {
                 ty: Type::Table,
                 index,
-            } => Ok(StackTable {
+            }) => Ok(StackTable {
                 shared: self.shared,
                 index,
             }),
@@ -238,10 +238,10 @@ impl<'a> CallContext<'a> {
     /// Calls argument `i` (a Luau function) with `args`; returns its results.
     pub fn call_arg(&self, i: usize, args: &[Value]) -> Result<Vec<Value>> {
         match self.arg(i) {
-            ValueRef::Stack {
+            ValueRef::Stack(StackSlot {
                 ty: Type::Function,
                 index,
-            } => self.shared.call_stack_value(index, args),
+            }) => self.shared.call_stack_value(index, args),
             _ => Err(self.type_error(i, "function")),
         }
     }
@@ -259,10 +259,10 @@ impl<'a> CallContext<'a> {
     /// Like [`forward_call`](Self::forward_call), calling argument `i` (a function).
     pub fn forward_call_arg(&mut self, i: usize, args: &[ValueRef<'_>]) -> Result<usize> {
         let index = match self.arg(i) {
-            ValueRef::Stack {
+            ValueRef::Stack(StackSlot {
                 ty: Type::Function,
                 index,
-            } => index,
+            }) => index,
             _ => return Err(self.type_error(i, "function")),
         };
         let (first, n) = self.shared.call_keep(Callee::Stack(index), args)?;
@@ -274,7 +274,7 @@ impl<'a> CallContext<'a> {
     /// `tostring(arg)` (with `__tostring`), as bytes.
     pub fn to_string_bytes(&self, i: usize) -> Result<Vec<u8>> {
         match self.arg(i) {
-            ValueRef::Stack { index, .. } => self.shared.run(|raw| raw.tostring(index)),
+            ValueRef::Stack(StackSlot { index, .. }) => self.shared.run(|raw| raw.tostring(index)),
             ValueRef::String(s) => Ok(s.to_vec()),
             v => Ok(v.to_owned().to_string().into_bytes()),
         }
@@ -296,7 +296,7 @@ impl<'a> CallContext<'a> {
     /// Pushes a result; a string is copied (into C memory the trampoline hands to Luau).
     pub fn push<'v>(&mut self, value: impl Into<ValueRef<'v>>) -> Result<()> {
         let value = value.into();
-        if let ValueRef::Stack { index, .. } = value {
+        if let ValueRef::Stack(StackSlot { index, .. }) = value {
             // Only values of this call's frame (arguments, tables it created) can be results.
             if index < 1 || index > self.shared.raw.gettop() {
                 return Err(Error::new(
@@ -331,10 +331,10 @@ impl<'a> CallContext<'a> {
             let index = self
                 .pushed(index.map(|_| ()))
                 .map(|()| self.shared.raw.gettop())?;
-            return self.push(ValueRef::Stack {
+            return self.push(ValueRef::Stack(StackSlot {
                 ty: value.type_of(),
                 index,
-            });
+            }));
         }
         self.push(value)
     }
@@ -522,12 +522,13 @@ impl StackTable<'_> {
     }
 }
 
-impl From<StackTable<'_>> for ValueRef<'_> {
-    fn from(t: StackTable<'_>) -> Self {
-        ValueRef::Stack {
+// The value lives on the call's stack: it must not outlive the call (hence one lifetime).
+impl<'c> From<StackTable<'c>> for ValueRef<'c> {
+    fn from(t: StackTable<'c>) -> Self {
+        ValueRef::Stack(StackSlot {
             ty: Type::Table,
             index: t.index,
-        }
+        })
     }
 }
 

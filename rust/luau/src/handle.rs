@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::{self, RawError, RawState};
 pub use crate::state::Function;
 use crate::state::{read_results, Shared};
-use crate::value::{Type, Value, ValueRef};
+use crate::value::{StackSlot, Type, Value, ValueRef};
 
 /// One registry reference on one state.
 pub(crate) struct HandleInner {
@@ -142,10 +142,10 @@ pub(crate) fn stage<'v>(
             Some(h) => {
                 h.check_state(shared)?;
                 raw.push_ref(h.reference())?;
-                out.push(ValueRef::Stack {
+                out.push(ValueRef::Stack(StackSlot {
                     ty: v.type_of(),
                     index: raw.gettop(),
-                });
+                }));
             }
             None => out.push(v.as_ref()),
         }
@@ -315,14 +315,14 @@ pub(crate) fn pairs_at(
         let top = raw.gettop();
         // Copies of key and value above them, read (and popped) as handles.
         raw.push_values(&[
-            ValueRef::Stack {
+            ValueRef::Stack(StackSlot {
                 ty: Type::Nil,
                 index: top - 1,
-            },
-            ValueRef::Stack {
+            }),
+            ValueRef::Stack(StackSlot {
                 ty: Type::Nil,
                 index: top,
-            },
+            }),
         ])?;
         let mut kv = read_results(shared, raw, top)?;
         let v = kv.pop().unwrap_or(Value::Nil);

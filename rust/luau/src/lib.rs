@@ -244,4 +244,4 @@ pub use state::{Function, RegistryKey, State, StateOptions};
 pub use thread::{Thread, ThreadResult, ThreadStatus};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
 pub use userdata::{UserData, UserDataRef, UserDataRegistry};
-pub use value::{Type, Value, ValueRef};
+pub use value::{StackSlot, Type, Value, ValueRef};

@@ -6,7 +6,7 @@ use crate::compile::CompileOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::function::CallContext;
 use crate::state::Shared;
-use crate::value::{Type, Value, ValueRef};
+use crate::value::{StackSlot, Type, Value, ValueRef};
 
 /// A Luau function on the stack of a running host call, made by [`CallContext::load`]. It
 /// lives until the host function returns: return it to Luau with
@@ -24,12 +24,13 @@ impl StackFunction<'_> {
     }
 }
 
-impl From<StackFunction<'_>> for ValueRef<'_> {
-    fn from(f: StackFunction<'_>) -> Self {
-        ValueRef::Stack {
+// The function lives on the call's stack: it must not outlive the call (hence one lifetime).
+impl<'c> From<StackFunction<'c>> for ValueRef<'c> {
+    fn from(f: StackFunction<'c>) -> Self {
+        ValueRef::Stack(StackSlot {
             ty: Type::Function,
             index: f.index,
-        }
+        })
     }
 }
 

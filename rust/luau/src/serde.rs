@@ -49,7 +49,7 @@ use crate::function::{CallContext, IntoResults};
 use crate::handle::{Handle, Table};
 use crate::state::{read_results, Shared};
 use crate::typed::{FromLuau, FromValue};
-use crate::value::{Type, Value, ValueRef};
+use crate::value::{StackSlot, Type, Value, ValueRef};
 
 /// The deepest nesting of tables `to_value` and `from_value` convert (levels of tables).
 pub const MAX_DEPTH: usize = 128;
@@ -133,13 +133,13 @@ impl<T: DeserializeOwned> FromLuau for Serde<T> {
     fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
         let shared = ctx.shared();
         let value = match ctx.arg(i) {
-            ValueRef::Stack {
+            ValueRef::Stack(StackSlot {
                 ty: ty @ (Type::Table | Type::Function),
                 index,
-            } => shared
+            }) => shared
                 .run(|raw| {
                     let base = raw.gettop();
-                    raw.push_values(&[ValueRef::Stack { ty, index }])?;
+                    raw.push_values(&[ValueRef::Stack(StackSlot { ty, index })])?;
                     read_results(shared, raw, base)
                 })?
                 .pop()

@@ -15,7 +15,7 @@ use crate::ffi::{self, RawError, RawState};
 use crate::function::{CallContext, HostFn, IntoResults};
 use crate::handle::{check_handles, push_mixed, stage, Handle, Table};
 use crate::registry;
-use crate::value::{Type, Value, ValueRef};
+use crate::value::{StackSlot, Type, Value, ValueRef};
 
 /// How many escaped-or-caught host errors a state remembers within one outermost call (the
 /// wrapper remembers as many; older ones escape without their source).
@@ -909,10 +909,10 @@ impl Shared {
         check_handles(self, args)?;
         self.run(|raw| {
             let base = raw.gettop();
-            raw.push_values(&[ValueRef::Stack {
+            raw.push_values(&[ValueRef::Stack(StackSlot {
                 ty: crate::value::Type::Function,
                 index,
-            }])?;
+            })])?;
             push_owned(self, raw, args)?;
             raw.pcall(n_i32(args.len())?)?;
             read_results(self, raw, base)
@@ -932,10 +932,10 @@ impl Shared {
                 Callee::Global(name) => {
                     self.raw.getglobal(name)?;
                 }
-                Callee::Stack(index) => self.raw.push_values(&[ValueRef::Stack {
+                Callee::Stack(index) => self.raw.push_values(&[ValueRef::Stack(StackSlot {
                     ty: crate::value::Type::Function,
                     index,
-                }])?,
+                })])?,
             }
             self.raw.push_values(args)?;
             self.raw.pcall(n_i32(args.len())?)?;

@@ -358,10 +358,10 @@ impl<'a> CallContext<'a> {
     /// [`ErrorKind::Argument`] in Luau's wording.
     pub fn thread(&self, i: usize) -> Result<Thread<'a>> {
         match self.arg(i) {
-            crate::value::ValueRef::Stack {
+            crate::value::ValueRef::Stack(crate::value::StackSlot {
                 ty: crate::value::Type::Thread,
                 index,
-            } => {
+            }) => {
                 let shared = self.shared();
                 let reference = shared.run(|raw| raw.make_ref(index))?;
                 Ok(Thread { shared, reference })

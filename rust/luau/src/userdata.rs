@@ -133,10 +133,10 @@ impl<T: UserData> FromLuau for UserDataRef<T> {
     /// got <type>)`.
     /// A table, when `T` declares list construction ([`UserData::from_list`]), builds one.
     fn from_arg(ctx: &CallContext<'_>, i: usize) -> Result<Self> {
-        if let crate::ValueRef::Stack {
+        if let crate::ValueRef::Stack(crate::value::StackSlot {
             ty: crate::value::Type::Table,
             ..
-        } = ctx.arg(i)
+        }) = ctx.arg(i)
         {
             if let Some(built) = T::from_list(ctx, i) {
                 return built.map(|v| UserDataRef(Rc::new(RefCell::new(v))));

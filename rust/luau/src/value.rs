@@ -351,13 +351,45 @@ pub enum ValueRef<'a> {
     Vector([f32; 3]),
     /// A string, borrowed from Luau (arguments) or from the host (results).
     String(&'a [u8]),
-    /// A value on the Luau stack (table, function, ...): its type and stack index.
-    Stack {
-        /// The value's type.
-        ty: Type,
-        /// Its absolute stack index in the host function's frame.
-        index: i32,
-    },
+    /// A value on the Luau stack of the running host call (a table, a function, ...). It
+    /// names a slot of that call's frame, so it cannot be made by hand nor outlive the call
+    /// (its lifetime is the call's): it never stands for another call's or another state's
+    /// value.
+    Stack(StackSlot),
+}
+
+/// A slot of a host call's Luau stack, as [`ValueRef::Stack`] carries it: opaque, so that
+/// only the call it belongs to makes one.
+///
+/// ```compile_fail
+/// // A stack slot cannot be forged from a type and an index.
+/// let v = luau::ValueRef::Stack(luau::StackSlot { ty: luau::Type::Table, index: 1 });
+/// ```
+///
+/// ```compile_fail
+/// // A call's table cannot be kept past the call (to be pushed by a later one).
+/// use std::{cell::RefCell, rc::Rc};
+/// let state = luau::State::new()?;
+/// let kept: Rc<RefCell<Option<luau::ValueRef<'static>>>> = Rc::default();
+/// let slot = kept.clone();
+/// state.register_func("keep", move |ctx| {
+///     *slot.borrow_mut() = Some(ctx.table(0)?.into());
+///     Ok(())
+/// })?;
+/// # Ok::<(), luau::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackSlot {
+    pub(crate) ty: Type,
+    /// The absolute stack index in the host function's frame.
+    pub(crate) index: i32,
+}
+
+impl StackSlot {
+    /// The value's Luau type.
+    pub fn type_of(&self) -> Type {
+        self.ty
+    }
 }
 
 impl<'a> ValueRef<'a> {
@@ -370,7 +402,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Integer(_) => Type::Integer,
             ValueRef::Vector(_) => Type::Vector,
             ValueRef::String(_) => Type::String,
-            ValueRef::Stack { ty, .. } => *ty,
+            ValueRef::Stack(StackSlot { ty, .. }) => *ty,
         }
     }
 
@@ -410,7 +442,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Integer(i) => Value::Integer(i),
             ValueRef::Vector(v) => Value::Vector(v),
             ValueRef::String(s) => Value::String(s.to_vec()),
-            ValueRef::Stack { ty, .. } => Value::Other(ty),
+            ValueRef::Stack(StackSlot { ty, .. }) => Value::Other(ty),
         }
     }
 }
@@ -457,10 +489,10 @@ impl<'a> From<ffi::RawValue<'a>> for ValueRef<'a> {
             ffi::RawValue::Integer(i) => ValueRef::Integer(i),
             ffi::RawValue::Vector(f) => ValueRef::Vector(f),
             ffi::RawValue::String(s) => ValueRef::String(s),
-            ffi::RawValue::Stack { type_, index } => ValueRef::Stack {
+            ffi::RawValue::Stack { type_, index } => ValueRef::Stack(StackSlot {
                 ty: Type::from_raw(type_),
                 index,
-            },
+            }),
         }
     }
 }
@@ -475,7 +507,7 @@ impl ffi::AsRaw for ValueRef<'_> {
             ValueRef::Integer(i) => ffi::RawValue::Integer(i),
             ValueRef::Vector(f) => ffi::RawValue::Vector(f),
             ValueRef::String(s) => ffi::RawValue::String(s),
-            ValueRef::Stack { ty, index } => ffi::RawValue::Stack {
+            ValueRef::Stack(StackSlot { ty, index }) => ffi::RawValue::Stack {
                 type_: ty.to_raw(),
                 index,
             },
