@@ -7,8 +7,8 @@
 # read by tools/bench_report.py (which takes the median and the spread), and
 # target/bench/rust-meta.json; prints one line per record.
 #
-#   BENCH_QUICK=1 tools/bench/rust_bench.sh   # 3 repetitions, warm-up 0.2 s, measurement 0.5 s
-#   tools/bench/rust_bench.sh                 # 5 repetitions, warm-up 0.5 s, measurement 1.5 s
+#   BENCH_QUICK=1 tools/bench/rust_bench.sh   # 3 repetitions, warm-up 0.5 s, measurement 1.5 s
+#   tools/bench/rust_bench.sh                 # 5 repetitions, the same timing
 #
 # Isolation (issue 15): each bench binary is built once (cargo bench --no-run); then every
 # <benchmark>/<impl> pair runs in a process of its own (criterion --exact <pair>), with a
@@ -34,12 +34,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 CARGO="${CARGO:-cargo}"
+# Quick differs from full in the repetitions only (see go_bench.sh), so their ratios agree.
+timing="--warm-up-time 0.5 --measurement-time 1.5 --sample-size 50 --nresamples 20000"
 if [[ "${BENCH_QUICK:-0}" == "1" ]]; then
   reps="${RUST_BENCH_REPS:-3}"
-  timing="--warm-up-time 0.2 --measurement-time 0.5 --sample-size 20 --nresamples 5000"
 else
   reps="${RUST_BENCH_REPS:-5}"
-  timing="--warm-up-time 0.5 --measurement-time 1.5 --sample-size 50 --nresamples 20000"
 fi
 read -r -a crit_args <<<"${RUST_BENCH_ARGS:-$timing}"
 suites="${RUST_BENCH_SUITES:-project mlua}"
