@@ -454,6 +454,18 @@ impl RawState {
         Ok(raw)
     }
 
+    /// `(type_id, handle)` of the host userdata at `idx` (type_id 0 for a userdata the
+    /// wrapper did not create); an argument error for a value that is not a userdata.
+    pub(crate) fn userdata_ids(&self, idx: i32) -> Result<(u32, u64), RawError> {
+        let v = self.read_raw(idx, 1)?[0];
+        if v.type_ != LUAW_TUSERDATA {
+            return Err(RawError::new(LUAW_ERRARG, "the value is not a userdata"));
+        }
+        // SAFETY: the wrapper sets `u.userdata` for LUAW_TUSERDATA values it reads.
+        let ud = unsafe { v.u.userdata };
+        Ok((ud.type_id, ud.handle))
+    }
+
     /// Reads the values at `first .. first + n` as owned values.
     pub(crate) fn read_owned<T: FromRaw>(&self, first: i32, n: i32) -> Result<Vec<T>, RawError> {
         if let Ok(count @ 0..=SMALL) = usize::try_from(n) {

@@ -214,6 +214,7 @@ mod sys;
 pub mod thread;
 pub mod typed;
 pub mod userdata;
+mod userdata_handle;
 mod value;
 
 #[cfg(feature = "serde")]
@@ -244,4 +245,5 @@ pub use state::{Function, RegistryKey, State, StateOptions};
 pub use thread::{Thread, ThreadResult, ThreadStatus};
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
 pub use userdata::{UserData, UserDataRef, UserDataRegistry};
+pub use userdata_handle::AnyUserData;
 pub use value::{StackSlot, Type, Value, ValueRef};

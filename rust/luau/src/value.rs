@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::ffi;
 use crate::handle::{Function, Handle, Table};
+use crate::userdata_handle::AnyUserData;
 
 /// A Luau type, as the wrapper reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,10 +110,10 @@ impl fmt::Display for Type {
 
 /// An owned Luau value: what calls return and take as arguments.
 ///
-/// Strings are bytes (Luau strings may hold any bytes, NUL included). Tables and functions
-/// come back as owned handles ([`Value::Table`], [`Value::Function`]) that can be read,
-/// called, stored and passed back to Luau; values of other types (userdata, threads,
-/// buffers) as [`Value::Other`] with their type only.
+/// Strings are bytes (Luau strings may hold any bytes, NUL included). Tables, functions and
+/// userdata come back as owned handles ([`Value::Table`], [`Value::Function`],
+/// [`Value::UserData`]) that can be read, called, stored and passed back to Luau; values of
+/// other types (threads, buffers) as [`Value::Other`] with their type only.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
@@ -132,6 +133,8 @@ pub enum Value {
     Table(Table),
     /// A function, as an owned handle (see [`Function`]).
     Function(Function),
+    /// A userdata, as an owned handle (see [`AnyUserData`]).
+    UserData(AnyUserData),
     /// A value that does not cross by value and has no handle here (userdata, thread,
     /// buffer, ...): its type.
     Other(Type),
@@ -153,6 +156,7 @@ impl fmt::Debug for Value {
             },
             Value::Table(t) => t.fmt(f),
             Value::Function(func) => func.fmt(f),
+            Value::UserData(u) => u.fmt(f),
             Value::Other(t) => f.debug_tuple("Other").field(t).finish(),
         }
     }
@@ -170,6 +174,7 @@ impl Value {
             Value::String(_) => Type::String,
             Value::Table(_) => Type::Table,
             Value::Function(_) => Type::Function,
+            Value::UserData(_) => Type::Userdata,
             Value::Other(t) => *t,
         }
     }
@@ -229,10 +234,19 @@ impl Value {
         }
     }
 
+    /// The userdata handle, for `UserData`.
+    pub fn as_userdata(&self) -> Option<&AnyUserData> {
+        match self {
+            Value::UserData(u) => Some(u),
+            _ => None,
+        }
+    }
+
     pub(crate) fn handle(&self) -> Option<&Handle> {
         match self {
             Value::Table(t) => Some(&t.0),
             Value::Function(f) => Some(&f.0),
+            Value::UserData(u) => Some(&u.0),
             _ => None,
         }
     }
@@ -246,7 +260,11 @@ impl Value {
     /// scalar form and give `Nil` (the calls that take `&[Value]` push handles themselves).
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
-            Value::Nil | Value::Other(_) | Value::Table(_) | Value::Function(_) => ValueRef::Nil,
+            Value::Nil
+            | Value::Other(_)
+            | Value::Table(_)
+            | Value::Function(_)
+            | Value::UserData(_) => ValueRef::Nil,
             Value::Boolean(b) => ValueRef::Boolean(*b),
             Value::Number(n) => ValueRef::Number(*n),
             Value::Integer(i) => ValueRef::Integer(*i),
@@ -274,6 +292,7 @@ impl fmt::Display for Value {
             Value::String(s) => f.write_str(&String::from_utf8_lossy(s)),
             Value::Table(_) => f.write_str("table"),
             Value::Function(_) => f.write_str("function"),
+            Value::UserData(_) => f.write_str("userdata"),
             Value::Other(t) => write!(f, "{t}"),
         }
     }
@@ -520,9 +539,11 @@ impl ffi::AsRaw for Value {
     fn as_raw(&self) -> ffi::RawValue<'_> {
         match self {
             // Handles are pushed by the calls that take them (handle.rs: stage, push_mixed).
-            Value::Nil | Value::Other(_) | Value::Table(_) | Value::Function(_) => {
-                ffi::RawValue::Nil
-            }
+            Value::Nil
+            | Value::Other(_)
+            | Value::Table(_)
+            | Value::Function(_)
+            | Value::UserData(_) => ffi::RawValue::Nil,
             Value::Boolean(b) => ffi::RawValue::Boolean(*b),
             Value::Number(n) => ffi::RawValue::Number(*n),
             Value::Integer(i) => ffi::RawValue::Integer(*i),
