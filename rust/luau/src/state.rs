@@ -606,11 +606,14 @@ pub(crate) fn read_values(
 ) -> std::result::Result<Vec<Value>, RawError> {
     let mut values: Vec<Value> = raw.read_owned(first, n)?;
     for (i, v) in values.iter_mut().enumerate() {
-        if let Value::Other(ty @ (Type::Table | Type::Function | Type::Userdata)) = *v {
+        if let Value::Other(ty @ (Type::Table | Type::Function | Type::Userdata | Type::Thread)) =
+            *v
+        {
             let h = Handle::make(shared, raw, first + i as i32)?;
             *v = match ty {
                 Type::Table => Value::Table(Table(h)),
                 Type::Userdata => Value::UserData(crate::userdata_handle::AnyUserData(h)),
+                Type::Thread => Value::Thread(crate::thread_value::ThreadRef(h)),
                 _ => Value::Function(Function(h)),
             };
         }

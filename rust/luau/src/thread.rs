@@ -215,6 +215,19 @@ impl Thread<'_> {
         })
     }
 
+    /// A `Thread` of the registry reference `reference` (which it now owns).
+    pub(crate) fn from_reference(shared: &Shared, reference: i32) -> Thread<'_> {
+        Thread { shared, reference }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        self.shared
+    }
+
+    pub(crate) fn reference(&self) -> i32 {
+        self.reference
+    }
+
     /// Pushes the thread; returns its index.
     fn push(&self, raw: &RawState) -> std::result::Result<i32, RawError> {
         raw.push_ref(self.reference)?;

@@ -150,6 +150,10 @@ impl Value {
                 ty: Type::Userdata,
                 index: 0,
             }),
+            Value::Thread(_) => ValueRef::Stack(StackSlot {
+                ty: Type::Thread,
+                index: 0,
+            }),
             v => v.as_ref(),
         }
     }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::ffi;
 use crate::handle::{Function, Handle, Table};
+use crate::thread_value::ThreadRef;
 use crate::userdata_handle::AnyUserData;
 
 /// A Luau type, as the wrapper reports it.
@@ -110,10 +111,11 @@ impl fmt::Display for Type {
 
 /// An owned Luau value: what calls return and take as arguments.
 ///
-/// Strings are bytes (Luau strings may hold any bytes, NUL included). Tables, functions and
-/// userdata come back as owned handles ([`Value::Table`], [`Value::Function`],
-/// [`Value::UserData`]) that can be read, called, stored and passed back to Luau; values of
-/// other types (threads, buffers) as [`Value::Other`] with their type only.
+/// Strings are bytes (Luau strings may hold any bytes, NUL included). Tables, functions,
+/// userdata and threads come back as owned handles ([`Value::Table`], [`Value::Function`],
+/// [`Value::UserData`], [`Value::Thread`]) that can be read, called, stored and passed back
+/// to Luau; values of other types (buffers, light userdata) as [`Value::Other`] with their
+/// type only.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
@@ -135,6 +137,8 @@ pub enum Value {
     Function(Function),
     /// A userdata, as an owned handle (see [`AnyUserData`]).
     UserData(AnyUserData),
+    /// A thread (coroutine), as an owned handle (see [`ThreadRef`]).
+    Thread(ThreadRef),
     /// A value that does not cross by value and has no handle here (userdata, thread,
     /// buffer, ...): its type.
     Other(Type),
@@ -157,6 +161,7 @@ impl fmt::Debug for Value {
             Value::Table(t) => t.fmt(f),
             Value::Function(func) => func.fmt(f),
             Value::UserData(u) => u.fmt(f),
+            Value::Thread(t) => t.fmt(f),
             Value::Other(t) => f.debug_tuple("Other").field(t).finish(),
         }
     }
@@ -175,6 +180,7 @@ impl Value {
             Value::Table(_) => Type::Table,
             Value::Function(_) => Type::Function,
             Value::UserData(_) => Type::Userdata,
+            Value::Thread(_) => Type::Thread,
             Value::Other(t) => *t,
         }
     }
@@ -247,6 +253,7 @@ impl Value {
             Value::Table(t) => Some(&t.0),
             Value::Function(f) => Some(&f.0),
             Value::UserData(u) => Some(&u.0),
+            Value::Thread(t) => Some(&t.0),
             _ => None,
         }
     }
@@ -264,7 +271,8 @@ impl Value {
             | Value::Other(_)
             | Value::Table(_)
             | Value::Function(_)
-            | Value::UserData(_) => ValueRef::Nil,
+            | Value::UserData(_)
+            | Value::Thread(_) => ValueRef::Nil,
             Value::Boolean(b) => ValueRef::Boolean(*b),
             Value::Number(n) => ValueRef::Number(*n),
             Value::Integer(i) => ValueRef::Integer(*i),
@@ -293,6 +301,7 @@ impl fmt::Display for Value {
             Value::Table(_) => f.write_str("table"),
             Value::Function(_) => f.write_str("function"),
             Value::UserData(_) => f.write_str("userdata"),
+            Value::Thread(_) => f.write_str("thread"),
             Value::Other(t) => write!(f, "{t}"),
         }
     }
@@ -543,7 +552,8 @@ impl ffi::AsRaw for Value {
             | Value::Other(_)
             | Value::Table(_)
             | Value::Function(_)
-            | Value::UserData(_) => ffi::RawValue::Nil,
+            | Value::UserData(_)
+            | Value::Thread(_) => ffi::RawValue::Nil,
             Value::Boolean(b) => ffi::RawValue::Boolean(*b),
             Value::Number(n) => ffi::RawValue::Number(*n),
             Value::Integer(i) => ffi::RawValue::Integer(*i),
