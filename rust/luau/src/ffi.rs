@@ -568,6 +568,30 @@ impl RawState {
         decoded
     }
 
+    /// Reads the `n` values at `first..` (at most `N`; entries past them nil) and hands
+    /// `decode` views of them (strings borrowed from the stack, which the values stay on).
+    /// Nothing allocated.
+    #[inline]
+    pub(crate) fn read_decode<T, const N: usize>(
+        &self,
+        first: i32,
+        n: i32,
+        decode: impl FnOnce(&[RawValue<'_>; N]) -> Result<T, RawError>,
+    ) -> Result<T, RawError> {
+        let count = usize::try_from(n).unwrap_or(0).min(N);
+        let mut raw = [raw_nil(); N];
+        // SAFETY: live state; raw has room for count <= N values; the wrapper validates
+        // first/count against the stack and writes exactly count on success.
+        let status = unsafe { luaw_read_values(self.s(), first, count as i32, raw.as_mut_ptr()) };
+        check_status(status, "luaw_read_values")?;
+        let mut views = [RawValue::Nil; N];
+        for (view, v) in views.iter_mut().zip(&raw[..count]) {
+            // SAFETY: the values stay on the stack while decode runs (the caller pops them).
+            *view = unsafe { borrowed_value(v) };
+        }
+        decode(&views)
+    }
+
     /// `luaw_call_global`: the same for the global function `name`.
     pub(crate) fn call_global<V: AsRaw>(&self, name: &[u8], args: &[V]) -> Result<(), RawError> {
         with_raw_values(args, |raw| {

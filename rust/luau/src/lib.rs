@@ -243,7 +243,7 @@ pub use macros::{
 pub use registry::{registry_len, registry_len_for};
 pub use require::{DirResolver, MapResolver, Module, Resolver};
 pub use state::{Function, RegistryKey, State, StateOptions};
-pub use thread::{Thread, ThreadResult, ThreadStatus};
+pub use thread::{Resumed, Thread, ThreadResult, ThreadStatus};
 pub use thread_value::ThreadRef;
 pub use typed::{FromArg, FromArgs, FromLuau, FromValue, IntoReturn, Variadic};
 pub use userdata::{UserData, UserDataRef, UserDataRegistry};

@@ -36,11 +36,12 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use crate::call::{FromResults, IntoArgs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::{self, RawError, RawState};
 use crate::function::CallContext;
 use crate::state::{push_owned, Function, Shared, State};
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 
 /// Where a thread is (see [`Thread::status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,6 +107,32 @@ impl ThreadResult {
     }
 }
 
+/// What one [`Thread::resume_typed`] ended with: the values converted to `R`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed<R> {
+    /// The thread yielded these; it is suspended and can be resumed.
+    Yielded(R),
+    /// The thread's function returned these; the thread is finished.
+    Returned(R),
+}
+
+impl<R> Resumed<R> {
+    /// The values, yielded or returned.
+    pub fn into_inner(self) -> R {
+        match self {
+            Resumed::Yielded(r) | Resumed::Returned(r) => r,
+        }
+    }
+
+    /// True for [`Resumed::Yielded`].
+    pub fn is_yielded(&self) -> bool {
+        matches!(self, Resumed::Yielded(_))
+    }
+}
+
+/// The most results [`Thread::resume_typed`] converts (as `call_typed`).
+const TYPED_RESULTS: usize = 4;
+
 /// A Luau thread held by the host (from [`State::create_thread`]). It keeps the thread alive
 /// until dropped and cannot outlive its state (a borrow of it).
 ///
@@ -170,6 +197,47 @@ impl Thread<'_> {
             let outcome = raw.thread_resume(tidx, nargs)?;
             collect(self.shared, raw, tidx, outcome)
         })
+    }
+
+    /// Resumes the thread with typed arguments and typed results, as
+    /// [`Function::call_typed`] calls: nothing is allocated per round trip (up to 4 results;
+    /// missing ones are nil, extra ones dropped). What it yielded or returned, converted to
+    /// `R` (a value that does not convert is [`ErrorKind::Conversion`]).
+    ///
+    /// ```
+    /// use luau::{Resumed, State, Value};
+    /// let state = State::new()?;
+    /// state.register_func("tick", |ctx| ctx.yield_values(&[Value::Number(1.0)]))?;
+    /// state.do_string("function loop(n) while true do n = n + tick(n) end end")?;
+    /// let thread = state.create_thread(&state.get_function("loop")?)?;
+    /// assert_eq!(thread.resume_typed::<_, f64>((41.0,))?, Resumed::Yielded(1.0));
+    /// assert!(thread.resume_typed::<_, f64>((1.0,))?.is_yielded());
+    /// # Ok::<(), luau::Error>(())
+    /// ```
+    pub fn resume_typed<A: IntoArgs, R: FromResults>(&self, args: A) -> Result<Resumed<R>> {
+        self.shared
+            .run(|raw| {
+                let tidx = self.push(raw)?;
+                args.with_args(|args| raw.push_values(args))?;
+                let (yielded, n) = raw.thread_resume(tidx, args.with_args(|a| a.len()) as i32)?;
+                raw.read_decode::<_, TYPED_RESULTS>(tidx + 1, n, |results| {
+                    let mut values = [ValueRef::Nil; TYPED_RESULTS];
+                    for (v, r) in values
+                        .iter_mut()
+                        .zip(&results[..R::COUNT.min(TYPED_RESULTS)])
+                    {
+                        *v = ValueRef::from(*r);
+                    }
+                    Ok(R::from_results(&values).map(|r| {
+                        if yielded {
+                            Resumed::Yielded(r)
+                        } else {
+                            Resumed::Returned(r)
+                        }
+                    }))
+                })
+            })
+            .and_then(|r| r)
     }
 
     /// Resumes a yielded thread by raising `error` where it waits (`lua_resumeerror`): a
@@ -284,8 +352,9 @@ impl StdError for YieldRequest {}
 fn yield_request() -> Error {
     static MARKER: OnceLock<Arc<dyn StdError + Send + Sync>> = OnceLock::new();
     let source = Arc::clone(MARKER.get_or_init(|| Arc::new(YieldRequest)));
+    // No message: yielding must not allocate; the request's text is its source's Display.
     Error::Host {
-        message: YieldRequest.to_string(),
+        message: String::new(),
         traceback: String::new(),
         source: Some(source),
     }

@@ -97,3 +97,55 @@ fn a_typed_call_after_the_state_is_dropped_is_a_clean_error() {
     let err = f.call_typed::<_, f64>(()).unwrap_err();
     assert!(err.message().contains("closed"), "{err}");
 }
+
+/// Requirement (issue 11's resume_yield): a typed resume of a thread whose host function
+/// yields allocates nothing per round trip once the thread exists, and sees the same values
+/// as the general `resume`.
+#[test]
+fn a_typed_resume_round_trip_allocates_nothing() {
+    use luau::{Resumed, ThreadResult, Value};
+    let state = State::new().unwrap();
+    state
+        .register_func("tick", |ctx| ctx.yield_values(&[Value::Number(1.0)]))
+        .unwrap();
+    state
+        .do_string("function loop(n) while n < 1000 do n = n + tick(n) end return n, 'done' end")
+        .unwrap();
+    let thread = state
+        .create_thread(&state.get_function("loop").unwrap())
+        .unwrap();
+    assert_eq!(
+        thread.resume(&[Value::Number(0.0)]).unwrap(),
+        ThreadResult::Yielded(vec![Value::Number(1.0)])
+    );
+    assert_eq!(
+        thread.resume_typed::<_, f64>((1.0,)).unwrap(),
+        Resumed::Yielded(1.0)
+    );
+    let before = allocs();
+    for _ in 0..100 {
+        assert!(thread.resume_typed::<_, f64>((1.0,)).unwrap().is_yielded());
+    }
+    assert_eq!(allocs() - before, 0, "allocations in 100 typed round trips");
+    // The end: returned values, converted; a value that does not convert is an error.
+    let mut last = thread.resume_typed::<_, f64>((1.0,)).unwrap();
+    while last.is_yielded() {
+        last = thread.resume_typed::<_, f64>((1.0,)).unwrap();
+    }
+    assert_eq!(last, Resumed::Returned(1000.0));
+    state
+        .do_string("function pair(n) return n, 'done' end")
+        .unwrap();
+    let pair = state
+        .create_thread(&state.get_function("pair").unwrap())
+        .unwrap();
+    assert_eq!(
+        pair.resume_typed::<_, (f64, String)>((7.0,)).unwrap(),
+        Resumed::Returned((7.0, "done".to_owned()))
+    );
+    let t2 = state
+        .create_thread(&state.get_function("loop").unwrap())
+        .unwrap();
+    let err = t2.resume_typed::<_, String>((0.0,)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conversion, "{err}");
+}
