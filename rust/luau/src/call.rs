@@ -6,7 +6,7 @@ use crate::state::Function;
 use crate::value::{f64_to_i64, ValueRef};
 
 /// How many results a typed call decodes at most.
-const MAX_RESULTS: usize = 4;
+pub(crate) const MAX_RESULTS: usize = 4;
 
 /// One scalar argument of a typed call.
 pub trait IntoArg {
@@ -217,14 +217,23 @@ impl Function {
             .run(|raw| {
                 args.with_args(|args| {
                     raw.call_ref_decode::<_, _, MAX_RESULTS>(reference, args, R::COUNT, |results| {
-                        let mut values = [ValueRef::Nil; MAX_RESULTS];
-                        for (v, r) in values.iter_mut().zip(&results[..R::COUNT]) {
-                            *v = ValueRef::from(*r);
-                        }
-                        Ok(R::from_results(&values))
+                        Ok(decode_results::<R>(results))
                     })
                 })
             })
             .and_then(|r| r)
     }
+}
+
+/// The first `R::COUNT` of `results` (strings still borrowed from the stack) converted to
+/// `R`: the typed call's and the typed resume's conversion.
+#[inline]
+pub(crate) fn decode_results<R: FromResults>(
+    results: &[crate::ffi::RawValue<'_>; MAX_RESULTS],
+) -> Result<R> {
+    let mut values = [ValueRef::Nil; MAX_RESULTS];
+    for (v, r) in values.iter_mut().zip(&results[..R::COUNT.min(MAX_RESULTS)]) {
+        *v = ValueRef::from(*r);
+    }
+    R::from_results(&values)
 }

@@ -571,8 +571,6 @@ fn unexpected(v: &Value) -> de::Unexpected<'_> {
         },
         Value::Table(_) => de::Unexpected::Map,
         Value::Function(_) => de::Unexpected::Other("function"),
-        Value::UserData(_) => de::Unexpected::Other("userdata"),
-        Value::Thread(_) => de::Unexpected::Other("thread"),
         other => de::Unexpected::Other(other.type_of().name()),
     }
 }

@@ -36,12 +36,12 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::call::{FromResults, IntoArgs};
+use crate::call::{decode_results, FromResults, IntoArgs, MAX_RESULTS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::{self, RawError, RawState};
 use crate::function::CallContext;
 use crate::state::{push_owned, Function, Shared, State};
-use crate::value::{Value, ValueRef};
+use crate::value::Value;
 
 /// Where a thread is (see [`Thread::status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,9 +130,6 @@ impl<R> Resumed<R> {
     }
 }
 
-/// The most results [`Thread::resume_typed`] converts (as `call_typed`).
-const TYPED_RESULTS: usize = 4;
-
 /// A Luau thread held by the host (from [`State::create_thread`]). It keeps the thread alive
 /// until dropped and cannot outlive its state (a borrow of it).
 ///
@@ -218,17 +215,12 @@ impl Thread<'_> {
         self.shared
             .run(|raw| {
                 let tidx = self.push(raw)?;
-                args.with_args(|args| raw.push_values(args))?;
-                let (yielded, n) = raw.thread_resume(tidx, args.with_args(|a| a.len()) as i32)?;
-                raw.read_decode::<_, TYPED_RESULTS>(tidx + 1, n, |results| {
-                    let mut values = [ValueRef::Nil; TYPED_RESULTS];
-                    for (v, r) in values
-                        .iter_mut()
-                        .zip(&results[..R::COUNT.min(TYPED_RESULTS)])
-                    {
-                        *v = ValueRef::from(*r);
-                    }
-                    Ok(R::from_results(&values).map(|r| {
+                let nargs = args.with_args(|args| raw.push_values(args).map(|()| args.len()))?;
+                let nargs = i32::try_from(nargs)
+                    .map_err(|_| RawError::new(ffi::LUAW_ERRARG, "too many values"))?;
+                let (yielded, n) = raw.thread_resume(tidx, nargs)?;
+                raw.read_decode::<_, MAX_RESULTS>(tidx + 1, n, |results| {
+                    Ok(decode_results::<R>(results).map(|r| {
                         if yielded {
                             Resumed::Yielded(r)
                         } else {

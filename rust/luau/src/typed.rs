@@ -14,7 +14,7 @@ use std::ops::{Deref, DerefMut};
 
 use crate::error::{BoxError, Error, Result};
 use crate::function::{CallContext, IntoResults};
-use crate::value::{f64_to_i64, StackSlot, Type, Value, ValueRef};
+use crate::value::{f64_to_i64, StackSlot, Value, ValueRef};
 
 /// A type a host-function argument converts to.
 pub trait FromLuau: Sized {
@@ -145,13 +145,8 @@ impl Value {
     /// Borrows any value (an `Other` value reads as its type only).
     fn as_ref_any(&self) -> ValueRef<'_> {
         match self {
-            Value::Other(t) => ValueRef::Stack(StackSlot { ty: *t, index: 0 }),
-            Value::UserData(_) => ValueRef::Stack(StackSlot {
-                ty: Type::Userdata,
-                index: 0,
-            }),
-            Value::Thread(_) => ValueRef::Stack(StackSlot {
-                ty: Type::Thread,
+            Value::Other(_) | Value::UserData(_) | Value::Thread(_) => ValueRef::Stack(StackSlot {
+                ty: self.type_of(),
                 index: 0,
             }),
             v => v.as_ref(),
