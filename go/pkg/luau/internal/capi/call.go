@@ -206,11 +206,11 @@ func capiGoDispatch(stateID C.uint64_t, call *C.luaw_Call) (rc C.int32_t) {
 	returned := false
 	// The panic barrier: nothing may unwind into the wrapper's C++ frames.
 	defer func() {
+		if returned { // the call path: no panic to recover, so no recover() call to pay for
+			return
+		}
 		v := recover() // exactly once: a second call would see no panic
 		if v == nil {
-			if returned {
-				return
-			}
 			if !unwindingPanic() {
 				if GoexitHandler != nil {
 					GoexitHandler(uint64(stateID), c) // neither a panic nor a return: Goexit
