@@ -10,10 +10,12 @@ Inputs (whichever exist):
 
 Every (benchmark, impl) is measured several times, each time in a process of its own
 (tools/bench/go_bench.sh, rust_bench.sh). A record keeps the median ns/op with its spread
-(min-max over the repetitions). A ratio (impl / base impl) pairs repetition i of one with
-repetition i of the other - they ran minutes apart at most - and reports the median of those
-paired ratios with their min-max; where the counts differ it falls back to median / median
-with the spread from the extremes.
+(min-max over the repetitions). A ratio (impl / base impl) is median / median, and its spread
+is what the two spreads allow: from the fastest repetition of impl over the slowest of base to
+the slowest over the fastest - the ratio of any repetition of one to any repetition of the
+other lies in it. (Pairing repetition i with repetition i gave narrower spreads that two runs
+of `make bench` did not reproduce: the pairs ran minutes apart, in processes of their own, so
+nothing ties repetition i of one impl to repetition i of another.)
 
 Outputs:
   target/bench/summary.json  [{"benchmark", "language", "impl", "ns_per_op" (the median),
@@ -23,7 +25,7 @@ Outputs:
                              to "floor", "cgo_floor" and the main peer where they ran
   target/bench/summary.md    tables: per benchmark (project next to floor, cgo_floor and
                              peer), per impl, targets
-  target/bench/ratios.svg    chart of project's ratios (median, min-max whiskers)
+  target/bench/ratios.svg    chart of project's ratios (median, whiskers: the spread)
 and prints the tables. impl is "project", "floor", "cgo_floor" (Go: the raw floor plus one
 C -> Go callback) or a peer's name. --compare DIR checks that every ratio of this run agrees
 with the run in DIR (a copy of target/bench) within the reported spreads. Standard library only.
@@ -158,13 +160,10 @@ def samples_of(record, clock):
 
 
 def ratio_of_samples(sa, sb):
-    """(median, min, max) of sa / sb: paired by repetition when the counts match; otherwise
-    median / median with the spread from the extremes."""
+    """(median, min, max) of sa / sb: median(sa) / median(sb), spread min(sa) / max(sb) to
+    max(sa) / min(sb) (the repetitions are independent processes: see the module docstring)."""
     if not sa or not sb or not all(sb):
         return None
-    if len(sa) == len(sb):
-        paired = [x / y for x, y in zip(sa, sb)]
-        return median(paired), min(paired), max(paired)
     return median(sa) / median(sb), min(sa) / max(sb), max(sa) / min(sb)
 
 
@@ -343,8 +342,8 @@ def targets_table(results):
 
 
 def compare(ratios, other_ratios):
-    """Rows (key, this, other, agree) for every ratio in both runs; agree when the two
-    min-max spreads overlap."""
+    """Rows (key, this, other, agree, inside) for every ratio in both runs; agree when the two
+    spreads overlap; inside (stricter, informative) when each median lies in the other's spread."""
     other = {(r["language"], r["benchmark"], r["impl"], r["base"]): r for r in other_ratios}
     rows = []
     for r in ratios:
@@ -354,13 +353,14 @@ def compare(ratios, other_ratios):
             continue
         lo_a, hi_a = r["min"] if r["min"] is not None else r["ratio"], r["max"] if r["max"] is not None else r["ratio"]
         lo_b, hi_b = o["min"] if o["min"] is not None else o["ratio"], o["max"] if o["max"] is not None else o["ratio"]
-        rows.append((key, r, o, lo_a <= hi_b and lo_b <= hi_a))
+        inside = lo_b <= r["ratio"] <= hi_b and lo_a <= o["ratio"] <= hi_a
+        rows.append((key, r, o, lo_a <= hi_b and lo_b <= hi_a, inside))
     return rows
 
 
 def svg_chart(records, by_key):
     """Horizontal bars: project's ratio to the floor, to the cgo floor (Go) and to the main
-    peer, per benchmark; a whisker spans the min-max of the paired repetitions."""
+    peer, per benchmark; a whisker spans the ratio's spread (see ratio_of_samples)."""
     bars = []
     colors = {"floor": "#4c78a8", "cgo_floor": "#54a24b", "peer": "#f58518"}
     for lang in ("go", "rust"):
@@ -398,7 +398,7 @@ def svg_chart(records, by_key):
         out.append(f"<text x='{label_w + max(width, bar_w * min(hi or 0, scale_max) / scale_max) + 4:.1f}' "
                    f"y='{y + 12}'>{text}</text>")
     out.append(f"<text x='{label_w}' y='{height - 8}'>blue: ratio to floor; green: ratio to cgo floor (Go); orange: "
-               f"ratio to peer (gopher-lua for Go, mlua for Rust); whiskers: min-max; axis 0..{scale_max:.0f}x</text>")
+               f"ratio to peer (gopher-lua for Go, mlua for Rust); whiskers: spread; axis 0..{scale_max:.0f}x</text>")
     out.append("</svg>")
     return "\n".join(out)
 
@@ -469,8 +469,8 @@ def main(argv=None):
     with open(os.path.join(args.dir, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(sorted(records, key=lambda r: (r["benchmark"], r["language"], r["impl"])), f, indent=1)
     overview = overview_table(records, by_key)
-    md = ("# Benchmarks\n\nMedian ns/op of the repetitions with (min–max); ratios are the median of the "
-          "repetition-paired ratios with (min–max).\n\n" + (meta_text(meta) + "\n\n" if meta else "")
+    md = ("# Benchmarks\n\nMedian ns/op of the repetitions with (min–max); a ratio is median ÷ median with "
+          "the spread the two min–max allow (fastest ÷ slowest to slowest ÷ fastest).\n\n" + (meta_text(meta) + "\n\n" if meta else "")
           + overview + "\n\n## By process CPU time (Go script-side benchmarks)\n\nThe same runs, timed by the "
           "process's CPU time (cpu-ns/op): it leaves out the time a process waited for a core on a loaded "
           "machine.\n\n" + overview_table(records, by_key, "cpu")
@@ -491,8 +491,10 @@ def main(argv=None):
     for other_path in args.compare:
         rows = compare(ratios, load_ratios(other_path))
         bad = [row for row in rows if not row[3]]
-        print(f"\ncompare with {other_path}: {len(rows) - len(bad)}/{len(rows)} ratios agree within the spreads")
-        for (lang, bench, impl, base), r, o, _ in bad:
+        inside = sum(1 for row in rows if row[4])
+        print(f"\ncompare with {other_path}: {len(rows) - len(bad)}/{len(rows)} ratios agree within the spreads "
+              f"({inside} with each median inside the other run's spread)")
+        for (lang, bench, impl, base), r, o, _, _ in bad:
             print(f"  {lang} {bench} {impl}/{base}: {fmt_ratio((r['ratio'], r['min'], r['max']))} here, "
                   f"{fmt_ratio((o['ratio'], o['min'], o['max']))} there")
         if bad:

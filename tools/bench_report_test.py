@@ -62,18 +62,23 @@ class BenchReportTest(unittest.TestCase):
     def test_median_of_an_even_count_is_the_mean_of_the_middle_two(self):
         self.assertEqual(bench_report.median([4.0, 1.0, 3.0, 2.0]), 2.5)
 
-    def test_ratios_pair_repetitions(self):
+    def test_a_ratio_is_median_over_median_with_the_spread_both_spreads_allow(self):
+        # Requirement: a ratio's spread holds the ratio of any repetition of one impl to any
+        # repetition of the other (they are independent processes), so a rerun whose
+        # repetitions fall inside the first run's spreads agrees with it.
         by_key = bench_report.index(bench_report.parse_go(GO_REPS))
-        # project / cgo_floor per repetition: 1.2, 1.125, 1.1 -> median 1.125.
+        # project 60, 90, 66 (median 66); cgo_floor 50, 80, 60 (median 60).
         value, lo, hi = bench_report.ratio_stats(by_key, "go", "call_with_args", "project", "cgo_floor")
-        self.assertAlmostEqual(value, 1.125)
-        self.assertAlmostEqual(lo, 1.1)
-        self.assertAlmostEqual(hi, 1.2)
-        # project / gopher-lua: 0.75, 0.9, 1.1 -> median 0.9.
+        self.assertAlmostEqual(value, 66 / 60)
+        self.assertAlmostEqual(lo, 60 / 80)
+        self.assertAlmostEqual(hi, 90 / 50)
+        # gopher-lua 80, 100, 60 (median 80).
         value, lo, hi = bench_report.ratio_stats(by_key, "go", "call_with_args", "project", "gopher-lua")
-        self.assertAlmostEqual(value, 0.9)
-        self.assertAlmostEqual(lo, 0.75)
-        self.assertAlmostEqual(hi, 1.1)
+        self.assertAlmostEqual(value, 66 / 80)
+        self.assertAlmostEqual(lo, 60 / 100)
+        self.assertAlmostEqual(hi, 90 / 60)
+        pairs = [(a, b) for a in (60, 90, 66) for b in (50, 80, 60)]
+        self.assertTrue(all(60 / 80 <= a / b <= 90 / 50 for a, b in pairs))
 
     def test_unpaired_ratio_spreads_from_the_extremes(self):
         by_key = bench_report.index(bench_report.parse_go(GO_OUTPUT))  # 3 project runs, 1 floor run
@@ -87,8 +92,9 @@ class BenchReportTest(unittest.TestCase):
         project = by_key[("go", "call_no_args", "project")]
         self.assertEqual((project["cpu_ns_per_op"], project["cpu_samples"]), (65.0, [60.0, 70.0]))
         value, lo, hi = bench_report.ratio_stats(by_key, "go", "call_no_args", "project", "cgo_floor", clock="cpu")
-        self.assertAlmostEqual(value, (1.2 + 70 / 60) / 2)
-        self.assertAlmostEqual((lo, hi), (70 / 60, 1.2))
+        self.assertAlmostEqual(value, 65 / 55)
+        self.assertAlmostEqual(lo, 60 / 60)
+        self.assertAlmostEqual(hi, 70 / 50)
         target = next(t for t in bench_report.evaluate_targets(by_key) if t["target"] == "<= 1.15x cgo floor")
         self.assertEqual(target["cpu"]["status"], "MISSED")
         self.assertIn("by CPU time", bench_report.targets_table([target]))
@@ -119,19 +125,19 @@ class BenchReportTest(unittest.TestCase):
         by = {(r["language"], r["benchmark"], r["impl"]): r for r in summary}
         cgo = by[("go", "call_with_args", "cgo_floor")]
         self.assertEqual((cgo["ns_per_op"], cgo["repetitions"], cgo["isolation"]), (60.0, 3, "process"))
-        self.assertAlmostEqual(by[("go", "call_with_args", "project")]["ratios"]["cgo_floor"]["ratio"], 1.125)
+        self.assertAlmostEqual(by[("go", "call_with_args", "project")]["ratios"]["cgo_floor"]["ratio"], 1.1)
         self.assertEqual(set(by[("go", "call_with_args", "gopher-lua")]["ratios"]), {"cgo_floor"})
         self.assertIn("| call_no_args | go | 60.0 (50.0–70.0) | 0 | 10.0 | – | 100.0 (gopher-lua) "
                       "| 6.00 (5.00–7.00) | – | 0.60 (0.50–0.70) |", printed)
         self.assertIn("| call_with_args | go | 66.0 (60.0–90.0) | 0 | – | 60.0 (50.0–80.0) "
-                      "| 80.0 (60.0–100.0) (gopher-lua) | – | 1.12 (1.10–1.20) | 0.90 (0.75–1.10) |", printed)
+                      "| 80.0 (60.0–100.0) (gopher-lua) | – | 1.10 (0.75–1.80) | 0.82 (0.60–1.50) |", printed)
         self.assertIn("| rust | call_no_args | <= 1.8x floor | 2.00 | MISSED |", printed)
         self.assertIn("| go | call_no_args | <= 0.9x gopher-lua | 0.60 (0.50–0.70) | met |", printed)
         self.assertIn("go: process isolation, 3 repetitions at 1s", printed)
         with open(os.path.join(self.dir, "summary.md")) as f:
             md = f.read()
         self.assertIn("## Every impl", md)
-        self.assertIn("| call_with_args | go | cgo_floor | 60.0 (50.0–80.0) | 0 | – | – | 0.80 (0.62–1.00) (gopher-lua) |", md)
+        self.assertIn("| call_with_args | go | cgo_floor | 60.0 (50.0–80.0) | 0 | – | – | 0.75 (0.50–1.33) (gopher-lua) |", md)
         with open(os.path.join(self.dir, "ratios.svg")) as f:
             svg = f.read()
         self.assertIn("<svg", svg)
@@ -145,14 +151,14 @@ class BenchReportTest(unittest.TestCase):
         shutil.copy(os.path.join(self.dir, "summary.json"), other)
         status, printed = self.run_report("--compare", other)
         self.assertEqual(status, 0)
-        self.assertIn("4/4 ratios agree", printed)
-        # A run whose project took twice as long disagrees on every project ratio.
-        slower = re.sub(r"(project-2\s+\d+\s+)([\d.]+)", lambda m: f"{m.group(1)}{2 * float(m.group(2))}", GO_REPS)
+        self.assertIn("4/4 ratios agree within the spreads (4 with each median inside", printed)
+        # A run whose project took three times as long disagrees on every project ratio.
+        slower = re.sub(r"(project-2\s+\d+\s+)([\d.]+)", lambda m: f"{m.group(1)}{3 * float(m.group(2))}", GO_REPS)
         self.write("go-bench.txt", slower)
         status, printed = self.run_report("--compare", other)
         self.assertEqual(status, 1)
         self.assertIn("2/4 ratios agree", printed)
-        self.assertIn("go call_with_args project/cgo_floor: 2.25 (2.20–2.40) here, 1.12 (1.10–1.20) there", printed)
+        self.assertIn("go call_with_args project/cgo_floor: 3.30 (2.25–5.40) here, 1.10 (0.75–1.80) there", printed)
 
     def test_missing_required_language_fails(self):
         self.assertEqual(self.run_report("--require", "rust")[0], 1)
