@@ -225,10 +225,8 @@ def evaluate_targets(by_key):
         elif what == "linear":
             many = by_key.get((language, bench, "project"))
             one = by_key.get((language, "register_func", "project"))
-            if many and one and one["ns_per_op"]:
-                v = many["ns_per_op"] / (1000 * one["ns_per_op"])
-                stats = (v, many.get("ns_min", many["ns_per_op"]) / (1000 * one.get("ns_max", one["ns_per_op"])),
-                         many.get("ns_max", many["ns_per_op"]) / (1000 * one.get("ns_min", one["ns_per_op"])))
+            if many and one:
+                stats = ratio_of_samples(samples_of(many, "wall"), [1000 * x for x in samples_of(one, "wall")])
         elif what == "typed":
             stats = ratio_between(by_key, language, bench, "call_with_args")
         value, lo, hi = stats if stats else (None, None, None)

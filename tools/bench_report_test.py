@@ -80,7 +80,7 @@ class BenchReportTest(unittest.TestCase):
         pairs = [(a, b) for a in (60, 90, 66) for b in (50, 80, 60)]
         self.assertTrue(all(60 / 80 <= a / b <= 90 / 50 for a, b in pairs))
 
-    def test_unpaired_ratio_spreads_from_the_extremes(self):
+    def test_unequal_repetition_counts_give_the_same_kind_of_spread(self):
         by_key = bench_report.index(bench_report.parse_go(GO_OUTPUT))  # 3 project runs, 1 floor run
         self.assertEqual(bench_report.ratio_stats(by_key, "go", "call_no_args", "project", "floor"), (6.0, 5.0, 7.0))
 
@@ -159,6 +159,20 @@ class BenchReportTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("2/4 ratios agree", printed)
         self.assertIn("go call_with_args project/cgo_floor: 3.30 (2.25–5.40) here, 1.10 (0.75–1.80) there", printed)
+
+    def test_linear_target_compares_1000_registrations_with_1000_single_ones(self):
+        # Requirement: register_1000_funcs is judged against 1000 x register_func, with the
+        # same kind of spread as every ratio.
+        text = "".join(f"BenchmarkLuau/{bench}/project-2 \t 1000 \t {ns} ns/op \t 0 allocs/op\n"
+                       for bench, ns in (("register_func", 100), ("register_1000_funcs", 110_000),
+                                         ("register_func", 200), ("register_1000_funcs", 130_000)))
+        by_key = bench_report.index(bench_report.parse_go(text))
+        target = next(t for t in bench_report.evaluate_targets(by_key)
+                      if (t["language"], t["benchmark"]) == ("go", "register_1000_funcs"))
+        self.assertAlmostEqual(target["value"], 120_000 / (1000 * 150))
+        self.assertAlmostEqual(target["min"], 110_000 / (1000 * 200))
+        self.assertAlmostEqual(target["max"], 130_000 / (1000 * 100))
+        self.assertEqual(target["status"], "met (within spread)")
 
     def test_missing_required_language_fails(self):
         self.assertEqual(self.run_report("--require", "rust")[0], 1)
